@@ -1,0 +1,126 @@
+import type { PaymentStatus } from '../domain/payment-status';
+import type { Tiyn } from '../domain/money';
+
+/**
+ * Where a payment is routed: the organization (BIN) and the device that issues its invoices.
+ * Taken from the shop's configuration when the payment is created and kept with the payment,
+ * because Kaspi refuses a refund whose device token does not match the payment's.
+ */
+export interface RoutingSnapshot {
+  organizationBin: string;
+  deviceToken: string | null;
+}
+
+/** Carried into every upstream call so that a call can be traced from the audit log. */
+export interface CallContext {
+  requestId: string;
+}
+
+export interface CreatePaymentRequest extends CallContext {
+  routing: RoutingSnapshot;
+  amount: Tiyn;
+  /** Normalised to 7XXXXXXXXXX. */
+  phone: string;
+  message?: string | null;
+}
+
+export interface ProviderPaymentState {
+  /** The provider's payment id, always a string (Kaspi's are 64-bit integers). */
+  externalId: string;
+  /** The provider's own status word, e.g. "Wait". */
+  providerStatus: string;
+  /** Our status for it; a word the mapper does not know maps to a non-final status. */
+  status: PaymentStatus;
+  /** False when the provider's word was not recognised: log it, never guess an outcome. */
+  recognised: boolean;
+}
+
+export interface StatusRequest extends CallContext {
+  externalId: string;
+  routing: RoutingSnapshot;
+}
+
+export interface RefundRequest extends CallContext {
+  externalId: string;
+  routing: RoutingSnapshot;
+  amount: Tiyn;
+}
+
+export interface RefundResult {
+  /** The provider's id of the refund operation, when it gives one. */
+  returnOperationId: string | null;
+}
+
+export interface RefundableAmount {
+  total: Tiyn;
+  available: Tiyn;
+}
+
+export interface ProviderCapabilities {
+  partialRefund: boolean;
+  multipleRefunds: boolean;
+  /** The provider can say how much is left to refund (Kaspi direct: payment/details). */
+  refundableAmountLookup: boolean;
+  /** The provider can cancel an unpaid invoice. */
+  cancel: boolean;
+}
+
+/**
+ * A payment provider: speaks one upstream and nothing else. It never touches the database.
+ *
+ * Failures are thrown as one of the classes below, never as raw transport errors:
+ * - {@link ProviderRejectedError}: the provider answered and said no; nothing happened there.
+ * - {@link ProviderUnavailableError}: the provider could not be reached or said it is unavailable,
+ *   and the operation certainly did not happen.
+ * - {@link ProviderOutcomeUnknownError}: the request may have reached the provider but no usable
+ *   answer came back (timeout, dropped connection, empty or malformed body, HTTP 5xx). For create
+ *   and refund the caller must record the outcome as UNKNOWN and must not retry on its own.
+ *
+ * @example
+ * const provider = registry.get('kaspi');
+ * const state = await provider.createPayment({ routing, amount: 10_000, phone: '77015211545', requestId });
+ */
+export interface PaymentProvider {
+  readonly id: string;
+  readonly capabilities: ProviderCapabilities;
+  /** Sends an invoice to the customer. Never retried by the provider itself. */
+  createPayment(request: CreatePaymentRequest): Promise<ProviderPaymentState>;
+  /** Asks the provider for the payment's current status. Safe to retry. */
+  getStatus(request: StatusRequest): Promise<ProviderPaymentState>;
+  /** Refunds part or all of a paid payment. Never retried by the provider itself. */
+  refund(request: RefundRequest): Promise<RefundResult>;
+  /** How much of the payment is left to refund; only where `capabilities.refundableAmountLookup`. */
+  getRefundableAmount?(request: StatusRequest): Promise<RefundableAmount>;
+  /** Cancels an unpaid invoice; only where `capabilities.cancel`. */
+  cancelPayment?(request: StatusRequest): Promise<ProviderPaymentState>;
+}
+
+export type ProviderErrorKind = 'rejected' | 'unavailable' | 'unknown';
+
+export abstract class ProviderError extends Error {
+  abstract readonly kind: ProviderErrorKind;
+  constructor(
+    readonly providerId: string,
+    message: string,
+    /** The provider's own error code, as a string ("-1501"), when it gave one. */
+    readonly providerCode: string | null = null,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class ProviderRejectedError extends ProviderError {
+  readonly kind = 'rejected' as const;
+  /** The provider said the same call may succeed later (Kaspi −99000006). */
+  retryable = false;
+}
+
+export class ProviderUnavailableError extends ProviderError {
+  readonly kind = 'unavailable' as const;
+}
+
+export class ProviderOutcomeUnknownError extends ProviderError {
+  readonly kind = 'unknown' as const;
+}
