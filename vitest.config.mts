@@ -1,5 +1,8 @@
+import { createRequire } from 'node:module';
 import swc from 'unplugin-swc';
 import { defineConfig } from 'vitest/config';
+
+const require = createRequire(import.meta.url);
 
 export default defineConfig({
   // esbuild drops decorator metadata, which type-graphql and MikroORM read: swc keeps it.
@@ -12,6 +15,10 @@ export default defineConfig({
       },
     }),
   ],
+  resolve: {
+    // One graphql instance: libraries loaded by Node get graphql's CommonJS build, so our code must too.
+    alias: [{ find: /^graphql$/, replacement: require.resolve('graphql') }],
+  },
   test: {
     setupFiles: ['reflect-metadata'],
     include: ['test/**/*.test.ts'],

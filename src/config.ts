@@ -1,0 +1,217 @@
+import path from 'node:path';
+import { z } from 'zod';
+
+export type KaspiMode = 'sandbox' | 'proxy' | 'direct';
+export type ApiRole = 'admin' | 'service' | 'viewer';
+export const API_ROLES: readonly ApiRole[] = ['admin', 'service', 'viewer'];
+
+export interface StaticApiKey {
+  role: ApiRole;
+  secret: string;
+}
+
+const milliseconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const optionalText = z
+  .string()
+  .trim()
+  .optional()
+  .transform((value) => (value ? value : undefined));
+
+const apiKeysSchema = z
+  .string()
+  .optional()
+  .transform((raw, ctx): StaticApiKey[] => {
+    if (!raw?.trim()) return [];
+    const keys: StaticApiKey[] = [];
+    for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
+      const separator = entry.indexOf(':');
+      const role = entry.slice(0, separator) as ApiRole;
+      const secret = entry.slice(separator + 1);
+      if (separator < 1 || !API_ROLES.includes(role) || secret.length < 16) {
+        ctx.addIssue({
+          code: 'custom',
+          message: 'each entry must be role:secret with role admin, service or viewer and a secret of at least 16 characters',
+        });
+        return z.NEVER;
+      }
+      keys.push({ role, secret });
+    }
+    return keys;
+  });
+
+const envSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(8015),
+  HOST: optionalText,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DATABASE_URL: optionalText.pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional()),
+  DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(200).default(10),
+  DATA_DIR: z.string().default('./data'),
+  KASPI_MODE: z.enum(['sandbox', 'proxy', 'direct']).optional(),
+  PRODUCTION_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  KASPI_ACCESS_TOKEN: optionalText,
+  KASPI_BASE_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  KASPI_CLIENT_CERT: optionalText,
+  KASPI_CLIENT_KEY: optionalText,
+  KASPI_CLIENT_PFX: optionalText,
+  KASPI_CLIENT_PASSPHRASE: optionalText,
+  KASPI_CA_CERT: optionalText,
+  KASPI_CREATE_TIMEOUT_MS: milliseconds(15_000),
+  KASPI_STATUS_TIMEOUT_MS: milliseconds(10_000),
+  KASPI_REFUND_TIMEOUT_MS: milliseconds(15_000),
+  SANDBOX_AUTO_ADVANCE_MS: milliseconds(6_000),
+  API_KEYS: apiKeysSchema,
+  CORS_ORIGINS: z
+    .string()
+    .optional()
+    .transform((raw) => (raw ?? '').split(',').map((origin) => origin.trim()).filter(Boolean)),
+  MAX_PAYMENT_AMOUNT: z.coerce.number().positive().default(10_000_000),
+  LOGS_MAX_LIMIT: z.coerce.number().int().min(1).max(10_000).default(500),
+  RECONCILE_TICK_MS: milliseconds(1_000),
+  RECONCILE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
+  RECONCILE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
+  POLL_FAST_INTERVAL_MS: milliseconds(15_000),
+  POLL_FAST_WINDOW_MS: milliseconds(10 * 60_000),
+  POLL_SLOW_INTERVAL_MS: milliseconds(3 * 60_000),
+  POLL_MIN_INTERVAL_MS: milliseconds(5_000),
+  PAYMENT_LIFETIME_MS: milliseconds(24 * 60 * 60_000),
+  PENDING_RECOVERY_MS: milliseconds(60_000),
+  IDEMPOTENCY_WAIT_MS: milliseconds(20_000),
+  EVENT_POLL_MS: milliseconds(250),
+  EMBEDDED_DATABASE: z.enum(['file', 'memory']).default('file'),
+});
+
+export type Env = z.infer<typeof envSchema>;
+
+export interface PollingCadence {
+  fastIntervalMs: number;
+  fastWindowMs: number;
+  slowIntervalMs: number;
+  minIntervalMs: number;
+  lifetimeMs: number;
+}
+
+export type KaspiConnection =
+  | { mode: 'sandbox'; autoAdvanceMs: number }
+  | { mode: 'proxy'; baseUrl: string; accessToken: string }
+  | {
+      mode: 'direct';
+      baseUrl: string;
+      tls: { certFile?: string; keyFile?: string; pfxFile?: string; caFile?: string; passphrase?: string };
+    };
+
+export interface AppConfig {
+  env: Env['NODE_ENV'];
+  isProduction: boolean;
+  port: number;
+  host: string;
+  logLevel: Env['LOG_LEVEL'];
+  database: { url: string | null; poolMax: number; embedded: 'file' | 'memory' };
+  dataDir: string;
+  kaspi: KaspiConnection;
+  kaspiTimeouts: { createMs: number; statusMs: number; refundMs: number };
+  apiKeys: StaticApiKey[];
+  corsOrigins: string[];
+  maxPaymentAmountTenge: number;
+  logsMaxLimit: number;
+  reconciler: {
+    tickMs: number;
+    batchSize: number;
+    concurrency: number;
+    cadence: PollingCadence;
+    pendingRecoveryMs: number;
+  };
+  idempotencyWaitMs: number;
+  eventPollMs: number;
+}
+
+export class ConfigError extends Error {}
+
+/**
+ * Parses and checks the environment once, at start. A bad value stops the start with a message
+ * that names the variable; secrets are never echoed back.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.') || '(env)'}: ${issue.message}`);
+    throw new ConfigError(`Invalid environment:\n${lines.join('\n')}`);
+  }
+  const env = parsed.data;
+  const isProduction = env.NODE_ENV === 'production';
+  const kaspi = resolveKaspiConnection(env);
+
+  if (isProduction && kaspi.mode === 'sandbox') {
+    throw new ConfigError(
+      'KASPI_MODE: the Kaspi sandbox cannot be used with NODE_ENV=production; set PRODUCTION_API_URL and KASPI_ACCESS_TOKEN (proxy) or KASPI_BASE_URL and the client certificate (direct)',
+    );
+  }
+  if (isProduction && env.API_KEYS.length === 0) {
+    throw new ConfigError('API_KEYS: at least one API key is required with NODE_ENV=production');
+  }
+
+  return {
+    env: env.NODE_ENV,
+    isProduction,
+    port: env.PORT,
+    host: env.HOST ?? (isProduction ? '0.0.0.0' : '127.0.0.1'),
+    logLevel: env.LOG_LEVEL,
+    database: { url: env.DATABASE_URL ?? null, poolMax: env.DATABASE_POOL_MAX, embedded: env.EMBEDDED_DATABASE },
+    dataDir: path.resolve(env.DATA_DIR),
+    kaspi,
+    kaspiTimeouts: {
+      createMs: env.KASPI_CREATE_TIMEOUT_MS,
+      statusMs: env.KASPI_STATUS_TIMEOUT_MS,
+      refundMs: env.KASPI_REFUND_TIMEOUT_MS,
+    },
+    apiKeys: env.API_KEYS,
+    corsOrigins: env.CORS_ORIGINS,
+    maxPaymentAmountTenge: env.MAX_PAYMENT_AMOUNT,
+    logsMaxLimit: env.LOGS_MAX_LIMIT,
+    reconciler: {
+      tickMs: env.RECONCILE_TICK_MS,
+      batchSize: env.RECONCILE_BATCH_SIZE,
+      concurrency: env.RECONCILE_CONCURRENCY,
+      cadence: {
+        fastIntervalMs: env.POLL_FAST_INTERVAL_MS,
+        fastWindowMs: env.POLL_FAST_WINDOW_MS,
+        slowIntervalMs: env.POLL_SLOW_INTERVAL_MS,
+        minIntervalMs: env.POLL_MIN_INTERVAL_MS,
+        lifetimeMs: env.PAYMENT_LIFETIME_MS,
+      },
+      pendingRecoveryMs: env.PENDING_RECOVERY_MS,
+    },
+    idempotencyWaitMs: env.IDEMPOTENCY_WAIT_MS,
+    eventPollMs: env.EVENT_POLL_MS,
+  };
+}
+
+function resolveKaspiConnection(env: Env): KaspiConnection {
+  const mode: KaspiMode =
+    env.KASPI_MODE ??
+    (env.PRODUCTION_API_URL ? 'proxy' : env.KASPI_CLIENT_CERT || env.KASPI_CLIENT_PFX ? 'direct' : 'sandbox');
+
+  switch (mode) {
+    case 'sandbox':
+      return { mode, autoAdvanceMs: env.SANDBOX_AUTO_ADVANCE_MS };
+    case 'proxy':
+      if (!env.PRODUCTION_API_URL) throw new ConfigError('PRODUCTION_API_URL: required when KASPI_MODE=proxy');
+      if (!env.KASPI_ACCESS_TOKEN) throw new ConfigError('KASPI_ACCESS_TOKEN: required when KASPI_MODE=proxy');
+      return { mode, baseUrl: env.PRODUCTION_API_URL, accessToken: env.KASPI_ACCESS_TOKEN };
+    case 'direct':
+      if (env.KASPI_CLIENT_CERT && !env.KASPI_CLIENT_KEY) {
+        throw new ConfigError('KASPI_CLIENT_KEY: required with KASPI_CLIENT_CERT');
+      }
+      return {
+        mode,
+        baseUrl: env.KASPI_BASE_URL ?? 'https://qrapi-cert-ip.kaspi.kz',
+        tls: {
+          certFile: env.KASPI_CLIENT_CERT,
+          keyFile: env.KASPI_CLIENT_KEY,
+          pfxFile: env.KASPI_CLIENT_PFX,
+          caFile: env.KASPI_CA_CERT,
+          passphrase: env.KASPI_CLIENT_PASSPHRASE,
+        },
+      };
+  }
+}

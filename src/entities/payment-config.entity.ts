@@ -1,0 +1,34 @@
+import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+
+/** Routes a shop to the organization (BIN) and Kaspi device that take its payments. */
+@Entity({ tableName: 'payment_config' })
+export class PaymentConfig {
+  @PrimaryKey({ type: 'integer', autoincrement: true })
+  id!: number;
+
+  @Unique()
+  @Property({ type: 'integer' })
+  shopId!: number;
+
+  @Property({ type: 'string', length: 12 })
+  organizationBin!: string;
+
+  /** Kept whole for the provider; only ever shown masked. */
+  @Property({ type: 'text', nullable: true })
+  deviceToken: string | null = null;
+
+  @Property({ type: 'boolean', default: true })
+  isActive = true;
+
+  @Property({ type: 'string', length: 20, default: 'kaspi' })
+  provider = 'kaspi';
+
+  @Property({ type: 'string', length: 500, nullable: true })
+  description: string | null = null;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

@@ -1,0 +1,104 @@
+import { BigIntType, Collection, Entity, Enum, Index, OneToMany, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { randomUUID } from 'node:crypto';
+import { PaymentStatus } from '../domain/payment-status';
+import type { Tiyn } from '../domain/money';
+import { Refund } from './refund.entity';
+
+/**
+ * One payment, with the routing it was created with. A refund must go out with the same BIN and
+ * device token, whatever the shop's configuration says later, so they are copied here.
+ */
+@Entity({ tableName: 'payment' })
+@Unique({ properties: ['provider', 'externalId'] })
+@Unique({ properties: ['callerId', 'idempotencyKey'] })
+@Index({ properties: ['shopId', 'createdAt'] })
+@Index({
+  name: 'payment_next_poll_at_index',
+  expression: 'create index "payment_next_poll_at_index" on "payment" ("next_poll_at") where "next_poll_at" is not null',
+})
+export class Payment {
+  @PrimaryKey({ type: 'uuid' })
+  id: string = randomUUID();
+
+  @Property({ type: 'integer' })
+  shopId!: number;
+
+  @Property({ type: 'string', length: 20 })
+  provider!: string;
+
+  @Property({ type: 'string', length: 12 })
+  organizationBin!: string;
+
+  @Property({ type: 'text', nullable: true })
+  deviceToken: string | null = null;
+
+  /** The provider's payment id (Kaspi QrPaymentId), null until the provider has answered. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  externalId: string | null = null;
+
+  @Property({ type: new BigIntType('number') })
+  amount!: Tiyn;
+
+  /** Sum of the refunds the provider confirmed. */
+  @Property({ type: new BigIntType('number'), default: 0 })
+  refundedAmount: Tiyn = 0;
+
+  @Enum({ items: () => PaymentStatus, type: 'string', length: 16 })
+  status: PaymentStatus = PaymentStatus.PENDING;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  providerStatus: string | null = null;
+
+  /** The customer's phone, masked: the whole number is only ever sent to the provider. */
+  @Property({ type: 'string', length: 16 })
+  phoneMasked!: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  message: string | null = null;
+
+  /** The API key that created it: idempotency keys are scoped to their caller. */
+  @Property({ type: 'string', length: 64 })
+  callerId!: string;
+
+  @Property({ type: 'string', length: 255, nullable: true })
+  idempotencyKey: string | null = null;
+
+  /** A digest of the request, to tell a retry from a different request under the same key. */
+  @Property({ type: 'string', length: 64 })
+  requestHash!: string;
+
+  @Property({ type: 'string', length: 64, nullable: true })
+  requestId: string | null = null;
+
+  @Property({ type: 'string', length: 40, nullable: true })
+  errorCode: string | null = null;
+
+  @Property({ type: 'string', length: 500, nullable: true })
+  errorMessage: string | null = null;
+
+  @Property({ type: 'string', length: 32, nullable: true })
+  providerCode: string | null = null;
+
+  /** Set when the provider reported something the transition table forbids; kept for a human. */
+  @Property({ type: 'string', length: 500, nullable: true })
+  anomaly: string | null = null;
+
+  /** When the reconciler should next ask the provider; null when there is nothing to ask. */
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  nextPollAt: Date | null = null;
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  lastPolledAt: Date | null = null;
+
+  @Property({ type: 'integer', default: 0 })
+  pollFailures = 0;
+
+  @OneToMany(() => Refund, (refund) => refund.payment, { orderBy: { createdAt: 'asc' } })
+  refunds = new Collection<Refund>(this);
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
+  createdAt: Date = new Date();
+
+  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()', onUpdate: () => new Date() })
+  updatedAt: Date = new Date();
+}

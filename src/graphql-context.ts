@@ -1,0 +1,28 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AuthChecker } from 'type-graphql';
+import type { ApiRole } from './config';
+import { forbidden, unauthenticated } from './errors';
+import type { Logger } from './logger';
+import type { Actor, UseCaseContext } from './services/context';
+import type { Services } from './services';
+
+export interface GraphQLContext {
+  em: EntityManager;
+  actor: Actor | null;
+  requestId: string;
+  services: Services;
+  logger: Logger;
+}
+
+/** Every root field names the roles that may use it; no key or a wrong one is UNAUTHENTICATED. */
+export const authChecker: AuthChecker<GraphQLContext, ApiRole> = ({ context }, roles) => {
+  if (!context.actor) throw unauthenticated();
+  if (roles.length > 0 && !roles.includes(context.actor.role)) throw forbidden();
+  return true;
+};
+
+/** The use-case view of a context whose caller the auth checker has already let through. */
+export function useCase(context: GraphQLContext): UseCaseContext {
+  if (!context.actor) throw unauthenticated();
+  return { em: context.em, actor: context.actor, requestId: context.requestId };
+}

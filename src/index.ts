@@ -1,0 +1,61 @@
+import 'reflect-metadata';
+import { startGateway } from './app';
+import { ConfigError, loadConfig } from './config';
+import { DataDirLockedError } from './db/data-dir-lock';
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(1);
+    }
+    throw error;
+  }
+
+  const gateway = await startGateway(config);
+  const { logger } = gateway;
+  logger.info(
+    { url: gateway.graphqlUrl, kaspiMode: config.kaspi.mode, database: config.database.url ? 'postgresql' : 'embedded' },
+    'gateway started',
+  );
+  if (gateway.devAdminKey) {
+    const { key, created } = gateway.devAdminKey;
+    process.stdout.write(
+      [
+        '',
+        `  Kaspi payment gateway on ${gateway.graphqlUrl} (Kaspi: ${config.kaspi.mode}${config.kaspi.mode === 'sandbox' ? ` at ${gateway.url}/sandbox/kaspi` : ''})`,
+        `  Dev admin API key${created ? ' (new, kept in DATA_DIR)' : ''}: ${key}`,
+        `  Try: curl -s ${gateway.graphqlUrl} -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"query":"{ configs { shopId organizationBin isActive } }"}'`,
+        '',
+      ].join('\n') + '\n',
+    );
+  }
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    try {
+      await gateway.stop();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'shutdown failed');
+      process.exit(1);
+    }
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error) => {
+  if (error instanceof DataDirLockedError) {
+    console.error(error.message);
+  } else {
+    console.error('gateway failed to start:', error instanceof Error ? error.message : error);
+  }
+  process.exit(1);
+});

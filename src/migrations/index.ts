@@ -1,0 +1,5 @@
+import type { MigrationObject } from '@mikro-orm/core';
+import { Migration20261127030308_initial } from './Migration20261127030308_initial';
+
+/** Every migration, in order. Listed here so that the same list runs from src, dist and tests. */
+export const MIGRATIONS: MigrationObject[] = [{ name: 'Migration20261127030308_initial', class: Migration20261127030308_initial }];

@@ -1,0 +1,246 @@
+import type { z } from 'zod';
+import {
+  failureFromCode,
+  noUsableAnswer,
+  redact,
+  rejectedByHttpStatus,
+  unavailableByHttpStatus,
+  type KaspiOperation,
+} from './kaspi.errors';
+import {
+  describeUnusableBody,
+  joinUrl,
+  phoneForms,
+  readAnswerBody,
+  type KaspiHttp,
+  type KaspiHttpAnswer,
+} from './kaspi.http';
+import { KASPI_UNAVAILABLE_CODE } from './kaspi.mappers';
+import {
+  kaspiEnvelopeSchema,
+  paymentDetailsDataSchema,
+  paymentReturnDataSchema,
+  paymentStatusDataSchema,
+  remoteCancelDataSchema,
+  remoteCreateDataSchema,
+  type PaymentDetailsData,
+  type PaymentReturnData,
+  type PaymentStatusData,
+  type RemoteCancelData,
+  type RemoteCreateData,
+} from './kaspi.schemas';
+
+export interface KaspiDirectTimeouts {
+  createMs: number;
+  statusMs: number;
+  refundMs: number;
+  detailsMs: number;
+  cancelMs: number;
+}
+
+export interface RemoteCreateCall {
+  requestId: string;
+  organizationBin: string;
+  /** Tenge as a decimal literal ("100.5"), sent as a JSON number exactly as written. */
+  amount: string;
+  phoneNumber: string;
+  deviceToken: string;
+  comment?: string | null;
+}
+
+export interface PaymentReturnCall {
+  requestId: string;
+  organizationBin: string;
+  deviceToken: string;
+  qrPaymentId: string;
+  /** Tenge as a decimal literal ("50"). */
+  amount: string;
+}
+
+export interface PaymentDetailsCall {
+  requestId: string;
+  qrPaymentId: string;
+  deviceToken: string;
+}
+
+export interface RemoteCancelCall {
+  requestId: string;
+  organizationBin: string;
+  qrPaymentId: string;
+  deviceToken: string;
+}
+
+/**
+ * Kaspi's r3 API, called directly over mutual TLS: one method per upstream call, each answer checked
+ * against its schema, every failure thrown as a provider error.
+ */
+export class KaspiDirectClient {
+  constructor(
+    private readonly baseUrl: URL,
+    private readonly http: KaspiHttp,
+    private readonly timeouts: KaspiDirectTimeouts,
+  ) {}
+
+  /** `POST /r3/v01/remote/create`: sends an invoice to the customer's Kaspi app. */
+  createRemotePayment(call: RemoteCreateCall): Promise<RemoteCreateData> {
+    return this.send({
+      operation: 'create',
+      requestId: call.requestId,
+      method: 'POST',
+      path: '/r3/v01/remote/create',
+      body: jsonBody({
+        OrganizationBin: call.organizationBin,
+        Amount: new JsonNumber(call.amount),
+        PhoneNumber: call.phoneNumber,
+        DeviceToken: call.deviceToken,
+        Comment: call.comment ?? undefined,
+      }),
+      timeoutMs: this.timeouts.createMs,
+      secrets: [call.deviceToken, ...phoneForms(call.phoneNumber)],
+      dataSchema: remoteCreateDataSchema,
+    });
+  }
+
+  /** `GET /r3/v02/payment/status/{QrPaymentId}`: needs neither the BIN nor the device token. */
+  getPaymentStatus(call: { requestId: string; qrPaymentId: string }): Promise<PaymentStatusData> {
+    return this.send({
+      operation: 'status',
+      requestId: call.requestId,
+      method: 'GET',
+      path: `/r3/v02/payment/status/${encodeURIComponent(call.qrPaymentId)}`,
+      timeoutMs: this.timeouts.statusMs,
+      secrets: [],
+      dataSchema: paymentStatusDataSchema,
+    });
+  }
+
+  /** `POST /r3/v01/payment/return`: refunds without the customer. */
+  returnPayment(call: PaymentReturnCall): Promise<PaymentReturnData> {
+    return this.send({
+      operation: 'refund',
+      requestId: call.requestId,
+      method: 'POST',
+      path: '/r3/v01/payment/return',
+      body: jsonBody({
+        OrganizationBin: call.organizationBin,
+        DeviceToken: call.deviceToken,
+        QrPaymentId: idValue(call.qrPaymentId),
+        Amount: new JsonNumber(call.amount),
+      }),
+      timeoutMs: this.timeouts.refundMs,
+      secrets: [call.deviceToken],
+      dataSchema: paymentReturnDataSchema,
+    });
+  }
+
+  /** `GET /r3/v01/payment/details`: how much of a payment is left to refund. */
+  getPaymentDetails(call: PaymentDetailsCall): Promise<PaymentDetailsData> {
+    return this.send({
+      operation: 'details',
+      requestId: call.requestId,
+      method: 'GET',
+      path: '/r3/v01/payment/details',
+      query: { QrPaymentId: call.qrPaymentId, DeviceToken: call.deviceToken },
+      timeoutMs: this.timeouts.detailsMs,
+      secrets: [call.deviceToken],
+      dataSchema: paymentDetailsDataSchema,
+    });
+  }
+
+  /** `POST /r3/v01/remote/cancel`: withdraws an unpaid invoice. */
+  cancelRemotePayment(call: RemoteCancelCall): Promise<RemoteCancelData> {
+    return this.send({
+      operation: 'cancel',
+      requestId: call.requestId,
+      method: 'POST',
+      path: '/r3/v01/remote/cancel',
+      body: jsonBody({
+        OrganizationBin: call.organizationBin,
+        QrPaymentId: idValue(call.qrPaymentId),
+        DeviceToken: call.deviceToken,
+      }),
+      timeoutMs: this.timeouts.cancelMs,
+      secrets: [call.deviceToken],
+      dataSchema: remoteCancelDataSchema,
+    });
+  }
+
+  private async send<S extends z.ZodType>(spec: {
+    operation: KaspiOperation;
+    requestId: string;
+    method: 'GET' | 'POST';
+    path: string;
+    query?: Record<string, string>;
+    body?: string;
+    timeoutMs: number;
+    secrets: readonly string[];
+    dataSchema: S;
+  }): Promise<z.output<S>> {
+    const url = joinUrl(this.baseUrl, spec.path);
+    for (const [name, value] of Object.entries(spec.query ?? {})) url.searchParams.set(name, value);
+    const answer = await this.http.send({
+      operation: spec.operation,
+      requestId: spec.requestId,
+      method: spec.method,
+      url,
+      body: spec.body,
+      timeoutMs: spec.timeoutMs,
+      secrets: spec.secrets,
+    });
+    return readEnvelope(answer, spec.dataSchema, spec.secrets);
+  }
+}
+
+/**
+ * Turns an r3 answer into its `Data`, or throws. Kaspi usually answers business errors with HTTP 200,
+ * so the envelope is read first; −999 ("did nothing") is believed whatever the HTTP status.
+ */
+function readEnvelope<S extends z.ZodType>(
+  answer: KaspiHttpAnswer,
+  dataSchema: S,
+  secrets: readonly string[],
+): z.output<S> {
+  const body = readAnswerBody(answer.bodyText);
+  const parsed = body.kind === 'json' ? kaspiEnvelopeSchema.safeParse(body.value) : null;
+  const envelope = parsed?.success ? parsed.data : null;
+  const facts = {
+    ...answer.facts,
+    upstreamMessage: envelope?.Message ? redact(envelope.Message, secrets).slice(0, 500) : null,
+  };
+  const status = answer.httpStatus;
+  const failureCode = envelope && envelope.StatusCode !== 0 ? String(envelope.StatusCode) : null;
+
+  if (failureCode === KASPI_UNAVAILABLE_CODE) throw failureFromCode(facts, failureCode);
+  if (status >= 500) throw noUsableAnswer(facts, `HTTP ${status}`);
+  if (status < 200 || status >= 300) {
+    if (failureCode !== null) throw failureFromCode(facts, failureCode);
+    if (status === 408 || status === 429) throw unavailableByHttpStatus(facts);
+    throw rejectedByHttpStatus(facts);
+  }
+  if (!envelope) throw noUsableAnswer(facts, describeUnusableBody(body, status));
+  if (failureCode !== null) throw failureFromCode(facts, failureCode);
+  const data = dataSchema.safeParse(envelope.Data);
+  if (!data.success) throw noUsableAnswer(facts, `the answer's Data did not have the expected shape (HTTP ${status})`);
+  return data.data;
+}
+
+/** A number written into the JSON exactly as given, so that neither tenge nor 64-bit ids pass through a double. */
+class JsonNumber {
+  constructor(readonly literal: string) {
+    if (!/^-?\d+(\.\d+)?$/.test(literal)) throw new RangeError('not a decimal number literal');
+  }
+}
+
+/** Kaspi's ids are integers: sent as JSON numbers when they look like one, as given otherwise. */
+function idValue(id: string): JsonNumber | string {
+  return /^\d{1,19}$/.test(id) ? new JsonNumber(id) : id;
+}
+
+function jsonBody(fields: Record<string, string | JsonNumber | undefined>): string {
+  const members: string[] = [];
+  for (const [name, value] of Object.entries(fields)) {
+    if (value === undefined) continue;
+    members.push(`${JSON.stringify(name)}:${value instanceof JsonNumber ? value.literal : JSON.stringify(value)}`);
+  }
+  return `{${members.join(',')}}`;
+}

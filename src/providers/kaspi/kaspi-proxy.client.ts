@@ -1,0 +1,197 @@
+import type { z } from 'zod';
+import {
+  failureFromCode,
+  noUsableAnswer,
+  redact,
+  rejectedByHttpStatus,
+  unavailableByHttpStatus,
+  type KaspiOperation,
+} from './kaspi.errors';
+import {
+  describeUnusableBody,
+  joinUrl,
+  phoneForms,
+  readAnswerBody,
+  type KaspiHttp,
+  type KaspiHttpAnswer,
+} from './kaspi.http';
+import { KASPI_UNAVAILABLE_CODE } from './kaspi.mappers';
+import {
+  proxyAnswerSchema,
+  proxyCreateDataSchema,
+  proxyRefundDataSchema,
+  proxyStatusDataSchema,
+  type ProxyCreateData,
+  type ProxyFailure,
+  type ProxyRefundData,
+  type ProxyStatusData,
+} from './kaspi.schemas';
+
+export interface KaspiProxyTimeouts {
+  createMs: number;
+  statusMs: number;
+  refundMs: number;
+}
+
+export interface ProxyCreateCall {
+  requestId: string;
+  /** 7XXXXXXXXXX */
+  phone: string;
+  /** Tenge as a decimal literal ("100.5"). */
+  amount: string;
+  message?: string | null;
+  organizationBin: string;
+  /** Left out for a shop that relies on the proxy's own device. */
+  deviceToken: string | null;
+}
+
+export interface ProxyRefundCall {
+  requestId: string;
+  externalId: string;
+  /** Tenge as a decimal literal ("50"). */
+  amount: string;
+  organizationBin: string;
+  deviceToken: string | null;
+}
+
+/**
+ * The merchant-run proxy that holds Kaspi's certificate: GET with query strings for every call,
+ * authenticated by `access_token`. Because the token and the phone travel in the URL, the URL is
+ * never put into an error, only its path.
+ */
+export class KaspiProxyClient {
+  constructor(
+    private readonly baseUrl: URL,
+    private readonly accessToken: string,
+    private readonly http: KaspiHttp,
+    private readonly timeouts: KaspiProxyTimeouts,
+  ) {}
+
+  /** `GET create/?phone&amount&message&organizationBin&deviceToken` */
+  create(call: ProxyCreateCall): Promise<ProxyCreateData> {
+    return this.send({
+      operation: 'create',
+      requestId: call.requestId,
+      path: 'create/',
+      query: {
+        phone: call.phone,
+        amount: call.amount,
+        message: call.message || undefined,
+        organizationBin: call.organizationBin,
+        deviceToken: call.deviceToken ?? undefined,
+      },
+      timeoutMs: this.timeouts.createMs,
+      secrets: [call.deviceToken, ...phoneForms(call.phone)],
+      dataSchema: proxyCreateDataSchema,
+    });
+  }
+
+  /** `GET status/?externalId` */
+  status(call: { requestId: string; externalId: string }): Promise<ProxyStatusData> {
+    return this.send({
+      operation: 'status',
+      requestId: call.requestId,
+      path: 'status/',
+      query: { externalId: call.externalId },
+      timeoutMs: this.timeouts.statusMs,
+      secrets: [],
+      dataSchema: proxyStatusDataSchema,
+    });
+  }
+
+  /**
+   * `GET refund/?externalId&amount&organizationBin&deviceToken`. This call has been seen answering
+   * with an empty body: that is an unknown outcome, never a success.
+   */
+  refund(call: ProxyRefundCall): Promise<ProxyRefundData> {
+    return this.send({
+      operation: 'refund',
+      requestId: call.requestId,
+      path: 'refund/',
+      query: {
+        externalId: call.externalId,
+        amount: call.amount,
+        organizationBin: call.organizationBin,
+        deviceToken: call.deviceToken ?? undefined,
+      },
+      timeoutMs: this.timeouts.refundMs,
+      secrets: [call.deviceToken],
+      dataSchema: proxyRefundDataSchema,
+    });
+  }
+
+  private async send<S extends z.ZodType>(spec: {
+    operation: KaspiOperation;
+    requestId: string;
+    path: string;
+    query: Record<string, string | undefined>;
+    timeoutMs: number;
+    secrets: readonly (string | null)[];
+    dataSchema: S;
+  }): Promise<z.output<S>> {
+    const url = joinUrl(this.baseUrl, spec.path);
+    for (const [name, value] of Object.entries(spec.query)) {
+      if (value !== undefined) url.searchParams.set(name, value);
+    }
+    url.searchParams.set('access_token', this.accessToken);
+    const secrets = [this.accessToken, ...spec.secrets];
+    const answer = await this.http.send({
+      operation: spec.operation,
+      requestId: spec.requestId,
+      method: 'GET',
+      url,
+      timeoutMs: spec.timeoutMs,
+      secrets,
+    });
+    return readProxyAnswer(answer, spec.dataSchema, secrets);
+  }
+}
+
+/**
+ * Turns a proxy answer into its `data`, or throws. A 401/403 is about our access token, whatever
+ * the body says; −999 ("Kaspi did nothing") is believed whatever the HTTP status.
+ */
+function readProxyAnswer<S extends z.ZodType>(
+  answer: KaspiHttpAnswer,
+  dataSchema: S,
+  secrets: readonly (string | null)[],
+): z.output<S> {
+  const body = readAnswerBody(answer.bodyText);
+  const parsed = body.kind === 'json' ? proxyAnswerSchema.safeParse(body.value) : null;
+  const proxyAnswer = parsed?.success ? parsed.data : null;
+  const failure = proxyAnswer?.status === false ? describeProxyFailure(proxyAnswer) : null;
+  const facts = {
+    ...answer.facts,
+    upstreamMessage: failure?.message ? redact(failure.message, secrets).slice(0, 500) : null,
+  };
+  const status = answer.httpStatus;
+
+  if (failure?.code === KASPI_UNAVAILABLE_CODE) throw failureFromCode(facts, failure.code);
+  if (status >= 500) throw noUsableAnswer(facts, `HTTP ${status}`);
+  if (status === 401 || status === 403) throw rejectedByHttpStatus(facts);
+  if (status < 200 || status >= 300) {
+    if (failure?.code) throw failureFromCode(facts, failure.code);
+    if (status === 408 || status === 429) throw unavailableByHttpStatus(facts);
+    throw rejectedByHttpStatus(facts);
+  }
+  if (!proxyAnswer) throw noUsableAnswer(facts, describeUnusableBody(body, status));
+  if (failure) throw failureFromCode(facts, failure.code);
+  const data = dataSchema.safeParse(proxyAnswer.data);
+  if (!data.success) throw noUsableAnswer(facts, `the answer's data did not have the expected shape (HTTP ${status})`);
+  return data.data;
+}
+
+/** The first `{code: message}` pair of `data.errors`, else the bare `error` text. */
+function describeProxyFailure(failure: ProxyFailure): { code: string | null; message: string | null } {
+  const errors = failure.data?.errors;
+  const first = errors ? Object.entries(errors)[0] : undefined;
+  if (first) return { code: first[0], message: asText(first[1]) };
+  return { code: null, message: asText(failure.error) };
+}
+
+function asText(value: unknown): string | null {
+  if (value === undefined || value === null) return null;
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value) && value.every((item) => typeof item === 'string')) return value.join('; ');
+  return JSON.stringify(value);
+}

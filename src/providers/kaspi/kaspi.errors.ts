@@ -1,0 +1,209 @@
+import {
+  ProviderOutcomeUnknownError,
+  ProviderRejectedError,
+  ProviderUnavailableError,
+  type ProviderError,
+} from '../provider';
+import { KASPI_CODE_MEANINGS, classifyKaspiFailureCode } from './kaspi.mappers';
+
+export const KASPI_PROVIDER_ID = 'kaspi';
+
+export type KaspiMode = 'direct' | 'proxy';
+
+/** One upstream call, named as the sandbox and the audit log name them. */
+export type KaspiOperation = 'create' | 'status' | 'refund' | 'details' | 'cancel';
+
+/**
+ * Calls after which a broken-off answer leaves the outcome unknown: the invoice or the refund may
+ * exist. The others change nothing that a later status poll would not show, so asking again is safe.
+ */
+const OUTCOME_AT_RISK: Readonly<Record<KaspiOperation, boolean>> = {
+  create: true,
+  refund: true,
+  status: false,
+  details: false,
+  cancel: false,
+};
+
+const WHAT_MAY_EXIST: Readonly<Record<KaspiOperation, string>> = {
+  create: 'the invoice may have been sent',
+  refund: 'the refund may have been made',
+  status: '',
+  details: '',
+  cancel: '',
+};
+
+export interface KaspiCallFacts {
+  mode: KaspiMode;
+  operation: KaspiOperation;
+  method: 'GET' | 'POST';
+  /** The path only: proxy URLs carry the access token, the phone and the device token in the query. */
+  path: string;
+  /** The `X-Request-ID` sent with the call, to quote to Kaspi's support. */
+  upstreamRequestId: string;
+  /** Our own request id from the call context. */
+  requestId: string;
+  httpStatus: number | null;
+  /** The transport's error code (`ECONNREFUSED`, `ECONNRESET`, …) when the call broke off. */
+  transportCode: string | null;
+  /** Kaspi's or the proxy's own message text, with this call's secrets masked. */
+  upstreamMessage: string | null;
+  /** False when the request certainly never left this process (refused, unresolved, TLS setup failed). */
+  reachedUpstream: boolean;
+  timedOut: boolean;
+  elapsedMs: number;
+}
+
+/**
+ * The `cause` attached to every provider error thrown by the Kaspi clients: what is known about the
+ * call, and nothing that is secret. The transport's own error (which carries the full URL, the
+ * query and the axios config) is deliberately not kept.
+ */
+export class KaspiCallFailure extends Error implements KaspiCallFacts {
+  readonly mode: KaspiMode;
+  readonly operation: KaspiOperation;
+  readonly method: 'GET' | 'POST';
+  readonly path: string;
+  readonly upstreamRequestId: string;
+  readonly requestId: string;
+  readonly httpStatus: number | null;
+  readonly transportCode: string | null;
+  readonly upstreamMessage: string | null;
+  readonly reachedUpstream: boolean;
+  readonly timedOut: boolean;
+  readonly elapsedMs: number;
+
+  constructor(facts: KaspiCallFacts, detail: string) {
+    super(`${facts.method} ${facts.path}: ${detail}`);
+    this.name = 'KaspiCallFailure';
+    this.mode = facts.mode;
+    this.operation = facts.operation;
+    this.method = facts.method;
+    this.path = facts.path;
+    this.upstreamRequestId = facts.upstreamRequestId;
+    this.requestId = facts.requestId;
+    this.httpStatus = facts.httpStatus;
+    this.transportCode = facts.transportCode;
+    this.upstreamMessage = facts.upstreamMessage;
+    this.reachedUpstream = facts.reachedUpstream;
+    this.timedOut = facts.timedOut;
+    this.elapsedMs = facts.elapsedMs;
+  }
+}
+
+/** The Kaspi facts behind a provider error, when it came from the Kaspi clients. */
+export function kaspiCallFailureOf(error: unknown): KaspiCallFailure | null {
+  const cause = error instanceof Error ? error.cause : undefined;
+  return cause instanceof KaspiCallFailure ? cause : null;
+}
+
+/** Refused at start-up: the settings cannot work. The message never echoes a secret. */
+export class KaspiConfigurationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'KaspiConfigurationError';
+  }
+}
+
+function subject(facts: Pick<KaspiCallFacts, 'mode' | 'operation'>): string {
+  return `Kaspi ${facts.operation} (${facts.mode})`;
+}
+
+/**
+ * No usable answer came back. Whether the request reached Kaspi decides: if it never left, nothing
+ * happened; if it did, a create or a refund may have gone through.
+ */
+export function noUsableAnswer(facts: KaspiCallFacts, reason: string): ProviderError {
+  const cause = new KaspiCallFailure(facts, reason);
+  if (!facts.reachedUpstream) {
+    return new ProviderUnavailableError(
+      KASPI_PROVIDER_ID,
+      `${subject(facts)} could not be reached: ${reason}; nothing was sent`,
+      null,
+      { cause },
+    );
+  }
+  if (OUTCOME_AT_RISK[facts.operation]) {
+    return new ProviderOutcomeUnknownError(
+      KASPI_PROVIDER_ID,
+      `${subject(facts)} gave no usable answer: ${reason}; ${WHAT_MAY_EXIST[facts.operation]}, check before retrying`,
+      null,
+      { cause },
+    );
+  }
+  return new ProviderUnavailableError(KASPI_PROVIDER_ID, `${subject(facts)} gave no usable answer: ${reason}`, null, {
+    cause,
+  });
+}
+
+/**
+ * Kaspi (or the proxy) answered with a failure code. −999 means Kaspi did nothing; every other
+ * code is a refusal.
+ */
+export function failureFromCode(facts: KaspiCallFacts, code: string | null): ProviderError {
+  const described = describeCode(code);
+  if (code !== null) {
+    const outcome = classifyKaspiFailureCode(code);
+    if (outcome.kind === 'unavailable') {
+      return new ProviderUnavailableError(
+        KASPI_PROVIDER_ID,
+        `${subject(facts)}: Kaspi is temporarily unavailable (${described}); nothing was done`,
+        outcome.providerCode,
+        { cause: new KaspiCallFailure(facts, described) },
+      );
+    }
+  }
+  const error = new ProviderRejectedError(KASPI_PROVIDER_ID, `${subject(facts)} was rejected: ${described}`, code, {
+    cause: new KaspiCallFailure(facts, described),
+  });
+  if (code !== null) {
+    const outcome = classifyKaspiFailureCode(code);
+    error.retryable = outcome.kind === 'rejected' && outcome.retryable;
+  }
+  return error;
+}
+
+/** An HTTP status that, without a usable body, says the request was turned away. */
+export function rejectedByHttpStatus(facts: KaspiCallFacts): ProviderError {
+  const code = `HTTP_${facts.httpStatus}`;
+  return new ProviderRejectedError(KASPI_PROVIDER_ID, `${subject(facts)} was rejected: HTTP ${facts.httpStatus}`, code, {
+    cause: new KaspiCallFailure(facts, `HTTP ${facts.httpStatus}`),
+  });
+}
+
+/** An HTTP status that says the server did nothing and asks to come back later (408, 429). */
+export function unavailableByHttpStatus(facts: KaspiCallFacts): ProviderError {
+  const code = `HTTP_${facts.httpStatus}`;
+  return new ProviderUnavailableError(
+    KASPI_PROVIDER_ID,
+    `${subject(facts)}: the server asked to try later (HTTP ${facts.httpStatus}); nothing was done`,
+    code,
+    { cause: new KaspiCallFailure(facts, `HTTP ${facts.httpStatus}`) },
+  );
+}
+
+/** Refused before anything was sent: the request cannot be made as asked. */
+export function refusedLocally(
+  facts: Pick<KaspiCallFacts, 'mode' | 'operation'>,
+  reason: string,
+): ProviderRejectedError {
+  return new ProviderRejectedError(KASPI_PROVIDER_ID, `${subject(facts)} was not sent: ${reason}`, null);
+}
+
+function describeCode(code: string | null): string {
+  if (code === null) return 'no error code';
+  const meaning = KASPI_CODE_MEANINGS[code];
+  return meaning ? `code ${code} (${meaning})` : `code ${code}`;
+}
+
+/**
+ * Masks this call's secrets wherever an upstream or transport text might echo them. Short values
+ * are left alone: masking "7" everywhere would destroy the text and protect nothing.
+ */
+export function redact(text: string, secrets: readonly (string | null | undefined)[]): string {
+  let result = text;
+  for (const secret of secrets) {
+    if (secret && secret.length >= 4) result = result.split(secret).join('***');
+  }
+  return result;
+}

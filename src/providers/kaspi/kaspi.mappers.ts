@@ -1,0 +1,132 @@
+import { InvalidAmountError, tengeToTiyn, tiynToTengeString, type Tiyn } from '../../domain/money';
+import { PaymentStatus } from '../../domain/payment-status';
+import type { ProviderPaymentState } from '../provider';
+
+/** Every status word Kaspi is known to send; anything else is logged and treated as not final. */
+export const KASPI_STATUSES = [
+  'QrTokenCreated',
+  'RemotePaymentCreated',
+  'Wait',
+  'Processed',
+  'Error',
+  'RemotePaymentCanceled',
+] as const;
+
+export type KaspiStatus = (typeof KASPI_STATUSES)[number];
+
+/**
+ * The word we report right after a successful `remote/create`: Kaspi answers with the id only,
+ * and at that moment the invoice sits in the customer's app.
+ */
+export const KASPI_STATUS_AFTER_CREATE: KaspiStatus = 'RemotePaymentCreated';
+
+export function isKaspiStatus(word: string): word is KaspiStatus {
+  return (KASPI_STATUSES as readonly string[]).includes(word);
+}
+
+export function assertUnreachable(value: never): never {
+  throw new Error(`unexpected value: ${String(value)}`);
+}
+
+/** Our status for one of Kaspi's known words. */
+export function kaspiStatusToPaymentStatus(word: KaspiStatus): PaymentStatus {
+  switch (word) {
+    case 'QrTokenCreated':
+    case 'RemotePaymentCreated':
+    case 'Wait':
+      return PaymentStatus.WAITING;
+    case 'Processed':
+      return PaymentStatus.PROCESSED;
+    case 'Error':
+      return PaymentStatus.FAILED;
+    case 'RemotePaymentCanceled':
+      return PaymentStatus.CANCELED;
+    default:
+      return assertUnreachable(word);
+  }
+}
+
+/**
+ * Builds our view of a payment from Kaspi's word. A word we do not know is reported as WAITING
+ * with `recognised: false`: never FAILED, because guessing a failure could make the merchant
+ * ship nothing for a payment that went through.
+ */
+export function toPaymentState(externalId: string, providerStatus: string): ProviderPaymentState {
+  if (!isKaspiStatus(providerStatus)) {
+    return { externalId, providerStatus, status: PaymentStatus.WAITING, recognised: false };
+  }
+  return { externalId, providerStatus, status: kaspiStatusToPaymentStatus(providerStatus), recognised: true };
+}
+
+/** What one of Kaspi's result codes means for the caller. */
+export type KaspiCodeOutcome =
+  | { kind: 'success' }
+  /** Kaspi said it did nothing and the call may be repeated (−999). */
+  | { kind: 'unavailable'; providerCode: string }
+  | { kind: 'rejected'; providerCode: string; retryable: boolean };
+
+export const KASPI_UNAVAILABLE_CODE = '-999';
+export const KASPI_RETRYABLE_REFUND_CODE = '-99000006';
+
+/** Kaspi's meaning of its known result codes, for messages that an operator can act on. */
+export const KASPI_CODE_MEANINGS: Readonly<Record<string, string>> = {
+  '-10000': 'no client certificate presented',
+  '-1501': 'device not found',
+  '-1502': 'device inactive',
+  '-1503': 'device already bound to another trade point',
+  '-1601': 'purchase not found',
+  '-99000001': 'purchase not found',
+  '-14000002': 'the organization has no trade points',
+  '-99000002': 'trade point not found',
+  '-99000003': "the purchase's trade point does not match this device",
+  '-99000005': 'refund exceeds what is left to refund',
+  '-99000006': 'refund failed; may be retried',
+  '-99000011': 'purchase is in a status that cannot be refunded',
+  '-99000020': 'partial refund not possible',
+  '990000018': 'trade point disabled',
+  '990000026': 'trade point does not accept QR payments',
+  '990000028': 'invalid amount',
+  '990000033': 'no payment methods available',
+  '-999': 'service temporarily unavailable',
+};
+
+/** Classifies a failure code (the r3 envelope's non-zero `StatusCode`, or a proxy error code). */
+export function classifyKaspiFailureCode(code: string): Exclude<KaspiCodeOutcome, { kind: 'success' }> {
+  if (code === KASPI_UNAVAILABLE_CODE) return { kind: 'unavailable', providerCode: code };
+  return { kind: 'rejected', providerCode: code, retryable: code === KASPI_RETRYABLE_REFUND_CODE };
+}
+
+/** Classifies the r3 envelope's `StatusCode`: 0 is success, everything else a failure. */
+export function classifyKaspiStatusCode(statusCode: number): KaspiCodeOutcome {
+  if (statusCode === 0) return { kind: 'success' };
+  return classifyKaspiFailureCode(String(statusCode));
+}
+
+/**
+ * Tiyn to the tenge literal Kaspi takes ("100", "100.5", "99.99"). Only a positive whole number of
+ * tiyn is accepted: there is no such thing as an invoice or a refund of zero.
+ */
+export function toKaspiAmount(amount: Tiyn): string {
+  if (!Number.isSafeInteger(amount) || amount <= 0) {
+    throw new InvalidAmountError('must be a positive whole number of tiyn');
+  }
+  return tiynToTengeString(amount);
+}
+
+/** Kaspi's tenge number to tiyn; a third decimal is refused rather than rounded. */
+export function fromKaspiAmount(tenge: number): Tiyn {
+  return tengeToTiyn(tenge);
+}
+
+/**
+ * Kaspi's payment ids are 64-bit integers that arrive either as JSON numbers or as strings; we keep
+ * them as strings. Numbers beyond 2^53 are quoted before parsing (see `parseKaspiJson`), so a
+ * number that reaches this point is exact.
+ */
+export function toExternalId(raw: string | number): string {
+  if (typeof raw === 'string') return raw;
+  if (!Number.isSafeInteger(raw) || raw < 0) {
+    throw new RangeError('a Kaspi id must be a non-negative whole number');
+  }
+  return String(raw);
+}

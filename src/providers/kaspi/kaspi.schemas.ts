@@ -1,0 +1,166 @@
+import { z } from 'zod';
+import { fromKaspiAmount, toExternalId } from './kaspi.mappers';
+
+/**
+ * Parses an upstream body as JSON without losing 64-bit ids: every integer literal outside a string
+ * that a JavaScript number cannot hold exactly is turned into a string before `JSON.parse` sees it.
+ * Node 20 has no `JSON.parse` source-text access, hence the scan.
+ *
+ * @throws SyntaxError when the text is not JSON.
+ */
+export function parseKaspiJson(text: string): unknown {
+  return JSON.parse(quoteUnsafeIntegers(text));
+}
+
+const NUMBER_TOKEN = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
+
+function quoteUnsafeIntegers(text: string): string {
+  let out = '';
+  let copiedUpTo = 0;
+  let index = 0;
+  while (index < text.length) {
+    const char = text[index];
+    if (char === '"') {
+      index = endOfString(text, index);
+      continue;
+    }
+    if (char === '-' || (char >= '0' && char <= '9')) {
+      NUMBER_TOKEN.lastIndex = index;
+      const match = NUMBER_TOKEN.exec(text);
+      if (!match) {
+        index += 1;
+        continue;
+      }
+      const token = match[0];
+      const isInteger = match[1] === undefined && match[2] === undefined;
+      if (isInteger && !Number.isSafeInteger(Number(token))) {
+        out += `${text.slice(copiedUpTo, index)}"${token}"`;
+        copiedUpTo = index + token.length;
+      }
+      index += token.length;
+      continue;
+    }
+    index += 1;
+  }
+  return copiedUpTo === 0 ? text : out + text.slice(copiedUpTo);
+}
+
+/** The index just past the closing quote of the string that opens at `start`. */
+function endOfString(text: string, start: number): number {
+  let index = start + 1;
+  while (index < text.length) {
+    const char = text[index];
+    if (char === '\\') {
+      index += 2;
+      continue;
+    }
+    if (char === '"') return index + 1;
+    index += 1;
+  }
+  return index;
+}
+
+/** A Kaspi id (`QrPaymentId`, `externalId`, `ReturnOperationId`): a JSON number or a string, kept as a string. */
+export const kaspiIdSchema = z
+  .union([z.string().min(1), z.number().int().nonnegative()])
+  .transform((raw) => toExternalId(raw));
+
+/** A tenge amount from Kaspi, turned into tiyn; a third decimal fails validation instead of being rounded. */
+export const kaspiAmountSchema = z
+  .number()
+  .nonnegative()
+  .transform((tenge, ctx) => {
+    try {
+      return fromKaspiAmount(tenge);
+    } catch {
+      ctx.issues.push({ code: 'custom', message: 'not a tenge amount with at most two decimals', input: tenge });
+      return z.NEVER;
+    }
+  });
+
+// --- r3 (direct) ---------------------------------------------------------------------------------
+
+/** Every r3 answer: `StatusCode` 0 is success; business errors usually come with HTTP 200. */
+export const kaspiEnvelopeSchema = z.object({
+  StatusCode: z.number().int(),
+  Message: z.string().nullish(),
+  Data: z.unknown().optional(),
+});
+export type KaspiEnvelope = z.infer<typeof kaspiEnvelopeSchema>;
+
+/** `POST /r3/v01/remote/create` */
+export const remoteCreateDataSchema = z.object({
+  QrPaymentId: kaspiIdSchema,
+});
+export type RemoteCreateData = z.infer<typeof remoteCreateDataSchema>;
+
+/** `GET /r3/v02/payment/status/{QrPaymentId}`; only the status word is used. */
+export const paymentStatusDataSchema = z.object({
+  Status: z.string().min(1),
+});
+export type PaymentStatusData = z.infer<typeof paymentStatusDataSchema>;
+
+/** `POST /r3/v01/payment/return`; `StatusCode` 0 is the proof of the refund, the id is a bonus. */
+export const paymentReturnDataSchema = z
+  .object({
+    ReturnOperationId: kaspiIdSchema.nullish(),
+  })
+  .nullish();
+export type PaymentReturnData = z.infer<typeof paymentReturnDataSchema>;
+
+/** `GET /r3/v01/payment/details` */
+export const paymentDetailsDataSchema = z.object({
+  TotalAmount: kaspiAmountSchema,
+  AvailableReturnAmount: kaspiAmountSchema,
+});
+export type PaymentDetailsData = z.infer<typeof paymentDetailsDataSchema>;
+
+/** `POST /r3/v01/remote/cancel` */
+export const remoteCancelDataSchema = z.object({
+  Status: z.string().min(1),
+});
+export type RemoteCancelData = z.infer<typeof remoteCancelDataSchema>;
+
+// --- the merchant's proxy ------------------------------------------------------------------------
+
+const proxySuccessSchema = z.object({
+  status: z.literal(true),
+  data: z.unknown().optional(),
+});
+
+const proxyFailureSchema = z.object({
+  status: z.literal(false),
+  data: z
+    .object({
+      errors: z.record(z.string(), z.unknown()).nullish(),
+    })
+    .nullish(),
+  error: z.unknown().optional(),
+});
+
+/** Every proxy answer: `{status: true, data}` or `{status: false, data: {errors: {code: message}}}` / `{status: false, error}`. */
+export const proxyAnswerSchema = z.discriminatedUnion('status', [proxySuccessSchema, proxyFailureSchema]);
+export type ProxyAnswer = z.infer<typeof proxyAnswerSchema>;
+export type ProxyFailure = z.infer<typeof proxyFailureSchema>;
+
+/** `create/`: the id is what matters; the status word is sometimes left out. */
+export const proxyCreateDataSchema = z.object({
+  externalId: kaspiIdSchema,
+  status: z.string().min(1).nullish(),
+});
+export type ProxyCreateData = z.infer<typeof proxyCreateDataSchema>;
+
+/** `status/` */
+export const proxyStatusDataSchema = z.object({
+  externalId: kaspiIdSchema.nullish(),
+  status: z.string().min(1),
+});
+export type ProxyStatusData = z.infer<typeof proxyStatusDataSchema>;
+
+/** `refund/`: `status: true` is the proof of the refund, the id is a bonus. */
+export const proxyRefundDataSchema = z
+  .object({
+    returnOperationId: kaspiIdSchema.nullish(),
+  })
+  .nullish();
+export type ProxyRefundData = z.infer<typeof proxyRefundDataSchema>;

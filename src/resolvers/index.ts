@@ -1,0 +1,8 @@
+import './types/enums';
+import { ConfigResolver } from './config.resolver';
+import { LogResolver } from './log.resolver';
+import { PaymentResolver } from './payment.resolver';
+import { RefundResolver } from './refund.resolver';
+import { SubscriptionResolver } from './subscription.resolver';
+
+export const RESOLVERS = [PaymentResolver, RefundResolver, ConfigResolver, LogResolver, SubscriptionResolver] as const;

@@ -1,0 +1,34 @@
+import { Arg, Authorized, Int, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
+import type { GraphQLContext } from '../graphql-context';
+import type { StatusChange } from '../services/payment-events.service';
+import { PaymentStatusChangeView, PaymentView } from './types/payment.types';
+
+interface StatusChangedArgs {
+  externalId?: string | null;
+  shopId?: number | null;
+  since?: Date | null;
+}
+
+@Resolver()
+export class SubscriptionResolver {
+  @Authorized('admin', 'service', 'viewer')
+  @Subscription(() => PaymentStatusChangeView, {
+    description:
+      'Every status change of matching payments, as it is committed; no filter means every payment the caller may see. With `since`, every change committed after that moment is replayed first.',
+    subscribe: ({ args, context }: SubscribeResolverData<unknown, StatusChangedArgs, GraphQLContext>) =>
+      context.services.events.subscribe({ externalId: args.externalId, shopId: args.shopId }, args.since ?? null),
+  })
+  paymentStatusChanged(
+    @Root() change: StatusChange,
+    @Arg('externalId', () => String, { nullable: true }) _externalId: string | null,
+    @Arg('shopId', () => Int, { nullable: true }) _shopId: number | null,
+    @Arg('since', () => Date, { nullable: true }) _since: Date | null,
+  ): PaymentStatusChangeView {
+    return Object.assign(new PaymentStatusChangeView(), {
+      payment: PaymentView.from(change.payment),
+      previousStatus: change.previousStatus,
+      status: change.status,
+      changedAt: change.changedAt,
+    });
+  }
+}

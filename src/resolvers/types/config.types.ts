@@ -1,0 +1,96 @@
+import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { maskDeviceToken } from '../../domain/device-token';
+import type { PaymentConfig } from '../../entities/payment-config.entity';
+import { UserErrorView } from './common.types';
+
+@ObjectType('PaymentConfig')
+export class PaymentConfigView {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int)
+  shopId!: number;
+
+  @Field(() => String)
+  organizationBin!: string;
+
+  @Field(() => String, { nullable: true, description: 'Masked: only its first 8 characters are shown, e.g. "66cbf4e5…".' })
+  deviceToken!: string | null;
+
+  @Field(() => Boolean)
+  isActive!: boolean;
+
+  @Field(() => String)
+  provider!: string;
+
+  @Field(() => String, { nullable: true })
+  description!: string | null;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  @Field(() => Date)
+  updatedAt!: Date;
+
+  static from(config: PaymentConfig): PaymentConfigView {
+    return Object.assign(new PaymentConfigView(), {
+      id: String(config.id),
+      shopId: config.shopId,
+      organizationBin: config.organizationBin,
+      deviceToken: maskDeviceToken(config.deviceToken),
+      isActive: config.isActive,
+      provider: config.provider,
+      description: config.description,
+      createdAt: config.createdAt,
+      updatedAt: config.updatedAt,
+    });
+  }
+}
+
+@InputType()
+export class CreateConfigInput {
+  @Field(() => Int)
+  shopId!: number;
+
+  @Field(() => String)
+  organizationBin!: string;
+
+  @Field(() => String, { nullable: true })
+  deviceToken?: string | null;
+
+  @Field(() => Boolean, { nullable: true, defaultValue: true })
+  isActive?: boolean | null;
+
+  @Field(() => String, { nullable: true, defaultValue: 'kaspi' })
+  provider?: string | null;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+}
+
+@InputType()
+export class UpdateConfigInput {
+  @Field(() => String, { nullable: true })
+  organizationBin?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'A new device token; null or "" removes it.' })
+  deviceToken?: string | null;
+
+  @Field(() => Boolean, { nullable: true })
+  isActive?: boolean | null;
+
+  @Field(() => String, { nullable: true })
+  provider?: string | null;
+
+  @Field(() => String, { nullable: true })
+  description?: string | null;
+}
+
+@ObjectType()
+export class ConfigPayload {
+  @Field(() => PaymentConfigView, { nullable: true })
+  config!: PaymentConfigView | null;
+
+  @Field(() => [UserErrorView])
+  errors!: UserErrorView[];
+}

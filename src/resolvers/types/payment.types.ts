@@ -1,0 +1,121 @@
+import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { tiynToTenge } from '../../domain/money';
+import type { Payment } from '../../entities/payment.entity';
+import type { Refund } from '../../entities/refund.entity';
+import { PaymentStatus, RefundStatus } from './enums';
+import { TengeScalar } from './scalars';
+
+@ObjectType('Refund')
+export class RefundView {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => TengeScalar)
+  amount!: number;
+
+  @Field(() => RefundStatus)
+  status!: RefundStatus;
+
+  @Field(() => String, { nullable: true, description: 'The provider\'s id of the refund operation (Kaspi ReturnOperationId).' })
+  returnOperationId!: string | null;
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  static from(refund: Refund): RefundView {
+    return Object.assign(new RefundView(), {
+      id: refund.id,
+      amount: tiynToTenge(refund.amount),
+      status: refund.status,
+      returnOperationId: refund.returnOperationId,
+      createdAt: refund.createdAt,
+    });
+  }
+}
+
+@ObjectType('Payment')
+export class PaymentView {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => String, { nullable: true, description: 'The provider\'s payment id (Kaspi QrPaymentId); null until the provider has answered.' })
+  externalId!: string | null;
+
+  @Field(() => Int)
+  shopId!: number;
+
+  @Field(() => String)
+  organizationBin!: string;
+
+  @Field(() => String)
+  provider!: string;
+
+  @Field(() => TengeScalar)
+  amount!: number;
+
+  @Field(() => TengeScalar)
+  refundedAmount!: number;
+
+  @Field(() => TengeScalar, { description: 'What can still be refunded: the amount less refunds made, pending or of unknown outcome.' })
+  refundableAmount!: number;
+
+  @Field(() => PaymentStatus)
+  status!: PaymentStatus;
+
+  @Field(() => String, { nullable: true, description: 'The provider\'s own status word, e.g. "Wait" or "Processed".' })
+  providerStatus!: string | null;
+
+  @Field(() => String, { description: 'The customer\'s phone, masked: only its first and last digits.' })
+  phoneMasked!: string;
+
+  @Field(() => String, { nullable: true })
+  message!: string | null;
+
+  @Field(() => [RefundView])
+  refunds!: RefundView[];
+
+  @Field(() => Date)
+  createdAt!: Date;
+
+  @Field(() => Date)
+  updatedAt!: Date;
+
+  static from(payment: Payment): PaymentView {
+    const refunds = payment.refunds.isInitialized() ? payment.refunds.getItems() : [];
+    const reserved = refunds
+      .filter((refund) => refund.status !== RefundStatus.FAILED)
+      .reduce((sum, refund) => sum + refund.amount, 0);
+    return Object.assign(new PaymentView(), {
+      id: payment.id,
+      externalId: payment.externalId,
+      shopId: payment.shopId,
+      organizationBin: payment.organizationBin,
+      provider: payment.provider,
+      amount: tiynToTenge(payment.amount),
+      refundedAmount: tiynToTenge(payment.refundedAmount),
+      refundableAmount: payment.status === PaymentStatus.PROCESSED ? tiynToTenge(Math.max(payment.amount - reserved, 0)) : 0,
+      status: payment.status,
+      providerStatus: payment.providerStatus,
+      phoneMasked: payment.phoneMasked,
+      message: payment.message,
+      refunds: refunds.map((refund) => RefundView.from(refund)),
+      createdAt: payment.createdAt,
+      updatedAt: payment.updatedAt,
+    });
+  }
+}
+
+@ObjectType('PaymentStatusChange')
+export class PaymentStatusChangeView {
+  @Field(() => PaymentView)
+  payment!: PaymentView;
+
+  @Field(() => PaymentStatus, { nullable: true })
+  previousStatus!: PaymentStatus | null;
+
+  @Field(() => PaymentStatus)
+  status!: PaymentStatus;
+
+  @Field(() => Date)
+  changedAt!: Date;
+}

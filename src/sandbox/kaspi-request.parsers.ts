@@ -1,0 +1,147 @@
+import { tengeToTiyn, type Tiyn } from '../domain/money';
+import type { SandboxCallParams, SandboxCallParamValue } from './kaspi-sandbox.types';
+import { KaspiStatusCode, rejected, type KaspiOutcome } from './kaspi-status-codes';
+
+/**
+ * Field checks shared by the r3 and proxy emulations. They are written against what Kaspi accepts,
+ * independently of the gateway's own validation, so that a gateway bug shows up as a refusal here.
+ */
+
+export type Checked<T> = { ok: true; value: T } | { ok: false; outcome: KaspiOutcome };
+
+const BIN_PATTERN = /^\d{12}$/;
+const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const PHONE_PATTERN = /^7\d{10}$/;
+const DIGITS_PATTERN = /^\d{1,30}$/;
+const MAX_COMMENT_LENGTH = 1000;
+const MAX_LOGGED_TEXT = 256;
+
+export function accept<T>(value: T): Checked<T> {
+  return { ok: true, value };
+}
+
+export function refuse<T>(statusCode: number, message: string): Checked<T> {
+  return { ok: false, outcome: rejected(statusCode, message) };
+}
+
+export function parseBin(value: unknown, field = 'OrganizationBin'): Checked<string> {
+  if (value === undefined || value === null || value === '') {
+    return refuse(KaspiStatusCode.INVALID_REQUEST, `${field} is required`);
+  }
+  if (typeof value !== 'string' || !BIN_PATTERN.test(value)) {
+    return refuse(KaspiStatusCode.INVALID_REQUEST, `${field} must be a 12-digit BIN`);
+  }
+  return accept(value);
+}
+
+/** Tokens are compared in lower case: Kaspi treats them as GUIDs. */
+export function parseDeviceToken(value: unknown, field = 'DeviceToken'): Checked<string> {
+  if (value === undefined || value === null || value === '') {
+    return refuse(KaspiStatusCode.INVALID_REQUEST, `${field} is required`);
+  }
+  if (typeof value !== 'string' || !UUID_PATTERN.test(value)) {
+    return refuse(KaspiStatusCode.DEVICE_NOT_FOUND, 'Device not found');
+  }
+  return accept(value.toLowerCase());
+}
+
+/** Direct mode: Kaspi takes the amount as a JSON number of tenge with at most two decimals. */
+export function parseAmountNumber(value: unknown): Checked<Tiyn> {
+  if (typeof value !== 'number') {
+    return refuse(KaspiStatusCode.INVALID_AMOUNT, 'Amount must be a number of tenge');
+  }
+  return tiynFrom(value);
+}
+
+/** Proxy mode: the amount arrives as query string text such as "100" or "100.5". */
+export function parseAmountText(value: unknown): Checked<Tiyn> {
+  if (typeof value !== 'string' || value === '') {
+    return refuse(KaspiStatusCode.INVALID_AMOUNT, 'amount is required');
+  }
+  return tiynFrom(value);
+}
+
+function tiynFrom(tenge: number | string): Checked<Tiyn> {
+  try {
+    const tiyn = tengeToTiyn(tenge);
+    if (tiyn <= 0) return refuse(KaspiStatusCode.INVALID_AMOUNT, 'Amount must be positive');
+    return accept(tiyn);
+  } catch {
+    return refuse(
+      KaspiStatusCode.INVALID_AMOUNT,
+      'Amount must be a positive number of tenge with at most two decimal places',
+    );
+  }
+}
+
+export function parsePhone(value: unknown): Checked<string> {
+  if (typeof value !== 'string' || !PHONE_PATTERN.test(value)) {
+    return refuse(
+      KaspiStatusCode.INVALID_PHONE_NUMBER,
+      'PhoneNumber must be 11 digits starting with 7, e.g. 77015211545',
+    );
+  }
+  return accept(value);
+}
+
+export function parseComment(value: unknown): Checked<string | null> {
+  if (value === undefined || value === null || value === '') return accept(null);
+  if (typeof value !== 'string') return refuse(KaspiStatusCode.INVALID_REQUEST, 'Comment must be a string');
+  if (value.length > MAX_COMMENT_LENGTH) {
+    return refuse(KaspiStatusCode.INVALID_REQUEST, `Comment must be at most ${MAX_COMMENT_LENGTH} characters`);
+  }
+  return accept(value);
+}
+
+/** A QrPaymentId arrives as a JSON number or as digits in a string; it is kept as a string. */
+export function parseQrPaymentId(value: unknown, field = 'QrPaymentId'): Checked<string> {
+  if (typeof value === 'number' && Number.isInteger(value) && value >= 0) {
+    return accept(value.toLocaleString('en-US', { useGrouping: false }));
+  }
+  if (typeof value === 'string' && DIGITS_PATTERN.test(value)) return accept(value);
+  if (value === undefined || value === null || value === '') {
+    return refuse(KaspiStatusCode.INVALID_REQUEST, `${field} is required`);
+  }
+  return refuse(KaspiStatusCode.INVALID_REQUEST, `${field} must be an integer`);
+}
+
+/** A small positive integer, sent as a number or as digits. */
+export function parseTradePointId(value: unknown): Checked<number> {
+  const numeric = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
+  if (typeof numeric !== 'number' || !Number.isSafeInteger(numeric) || numeric <= 0) {
+    return refuse(KaspiStatusCode.INVALID_REQUEST, 'TradePointId must be a positive integer');
+  }
+  return accept(numeric);
+}
+
+export function dropUndefined(params: SandboxCallParams): SandboxCallParams {
+  return Object.fromEntries(Object.entries(params).filter(([, value]) => value !== undefined));
+}
+
+/** Runs field checks in order and stops at the first refusal, as Kaspi answers one error at a time. */
+export function checkAll<T extends Record<string, Checked<unknown>>>(
+  checks: T,
+): Checked<{ [K in keyof T]: T[K] extends Checked<infer V> ? V : never }> {
+  const values: Record<string, unknown> = {};
+  for (const [key, check] of Object.entries(checks)) {
+    if (!check.ok) return check;
+    values[key] = check.value;
+  }
+  return { ok: true, value: values as { [K in keyof T]: T[K] extends Checked<infer V> ? V : never } };
+}
+
+/** Keeps a request value for the call log without letting garbage input bloat it. */
+export function asCallParam(value: unknown): SandboxCallParamValue | undefined {
+  if (value === undefined) return undefined;
+  if (value === null || typeof value === 'number' || typeof value === 'boolean') return value;
+  const text = typeof value === 'string' ? value : safeJson(value);
+  return text.length > MAX_LOGGED_TEXT ? `${text.slice(0, MAX_LOGGED_TEXT)}…` : text;
+}
+
+function safeJson(value: unknown): string {
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
+}

@@ -1,0 +1,203 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { createControlRouter } from './control.router';
+import { KaspiSandboxStore, type PaymentRecord } from './kaspi-sandbox.store';
+import { KaspiStatusCode } from './kaspi-status-codes';
+import type {
+  CustomerAction,
+  FaultSpec,
+  KaspiSandboxOptions,
+  PendingFault,
+  RegisterDeviceInput,
+  ResolvedSandboxOptions,
+  SandboxDeviceView,
+  SandboxPaymentView,
+  SandboxSnapshot,
+  SnapshotQuery,
+} from './kaspi-sandbox.types';
+import { createProxyRouter } from './proxy.router';
+import { createR3Router } from './r3.router';
+import { SandboxCallLog } from './sandbox-call.log';
+import {
+  faultSpecSchema,
+  parseControlInput,
+  registerDeviceSchema,
+  SandboxControlError,
+  sandboxOptionsSchema,
+} from './sandbox-control.schemas';
+import { SandboxFaultQueue } from './sandbox-fault.queue';
+import { UpstreamCallRunner } from './upstream-call.runner';
+
+export const DEFAULT_SANDBOX_OPTIONS: ResolvedSandboxOptions = {
+  autoAdvanceMs: 3000,
+  autoEnrolDevices: true,
+  proxyAccessToken: 'sandbox-access-token',
+  latencyMs: 0,
+  callLogLimit: 10_000,
+  requireClientCertificate: false,
+  proxyExternalIdType: 'number',
+};
+
+/**
+ * An emulator of Kaspi's r3 API and of the merchant proxy, with controls for tests and benchmarks.
+ *
+ * Under whatever path `router` is mounted at:
+ * - `/r3/v01/...` (and `/r3/v02/payment/status/:id`): Kaspi's r3 API, direct mode;
+ * - `/proxy/{create,status,refund}/`: the merchant proxy;
+ * - `/_control/...`: the JSON control API that mirrors the methods below.
+ *
+ * @example
+ * const sandbox = createKaspiSandbox({ autoAdvanceMs: 0 });
+ * app.use('/sandbox/kaspi', sandbox.router);
+ * sandbox.injectFault({ operation: 'refund', fault: 'empty' });
+ */
+export interface KaspiSandbox {
+  readonly router: Router;
+  /** The options in force now. */
+  readonly options: ResolvedSandboxOptions;
+  /**
+   * Forgets payments, devices, calls, counters and faults, and restores the options the sandbox was
+   * created with. QrPaymentIds keep increasing, so an id is never handed out twice.
+   */
+  reset(): void;
+  /** The same data as `GET /_control/state`. */
+  snapshot(query?: SnapshotQuery): SandboxSnapshot;
+  /** Queues a fault for the next matching calls. */
+  injectFault(spec: FaultSpec): PendingFault;
+  clearFaults(): void;
+  /** Changes some options; payments already created keep the auto-advance delay they were born with. */
+  configure(options: KaspiSandboxOptions): ResolvedSandboxOptions;
+  /**
+   * Sets a payment's status to any word, known to Kaspi or not; auto-advance stops for it.
+   * @throws SandboxControlError (404) for an unknown payment.
+   */
+  forceStatus(qrPaymentId: string, status: string): SandboxPaymentView;
+  /**
+   * What Kaspi's test calls do: the customer scans, confirms or fails.
+   * @throws SandboxControlError: 404 for an unknown payment, 409 for one already final.
+   */
+  simulateCustomer(qrPaymentId: string, action: CustomerAction): SandboxPaymentView;
+  payment(qrPaymentId: string): SandboxPaymentView | null;
+  /** Binds a device token to a BIN, as `device/register` does; needed when `autoEnrolDevices` is off. */
+  registerDevice(input: RegisterDeviceInput): SandboxDeviceView;
+}
+
+export function createKaspiSandbox(options: KaspiSandboxOptions = {}): KaspiSandbox {
+  const initialOptions: ResolvedSandboxOptions = {
+    ...DEFAULT_SANDBOX_OPTIONS,
+    ...withoutUndefined(parseControlInput(sandboxOptionsSchema, options)),
+  };
+  let current: ResolvedSandboxOptions = { ...initialOptions };
+  const currentOptions = (): ResolvedSandboxOptions => current;
+
+  const store = new KaspiSandboxStore(currentOptions);
+  const faults = new SandboxFaultQueue();
+  const log = new SandboxCallLog(current.callLogLimit);
+  const runner = new UpstreamCallRunner({ faults, log, options: currentOptions });
+
+  const viewOf = (qrPaymentId: string): SandboxPaymentView => {
+    const payment = store.find(qrPaymentId);
+    if (!payment) throw new SandboxControlError(`payment ${qrPaymentId} not found`, 404);
+    return store.view(payment, Date.now());
+  };
+
+  const sandbox: KaspiSandbox = {
+    router: express.Router(),
+
+    get options() {
+      return { ...current };
+    },
+
+    reset() {
+      store.reset();
+      faults.clear();
+      log.clear();
+      current = { ...initialOptions };
+      log.resize(current.callLogLimit);
+    },
+
+    snapshot(query = {}) {
+      const now = Date.now();
+      let payments: PaymentRecord[];
+      if (query.qrPaymentId !== undefined) {
+        const payment = store.find(query.qrPaymentId);
+        payments = payment ? [payment] : [];
+      } else {
+        payments = store.listPayments(query.paymentsLimit);
+      }
+      return {
+        payments: payments.map((payment) => store.view(payment, now)),
+        calls: log.list(query.callsLimit),
+        ...log.counts(),
+        devices: store.listDevices(),
+        faults: faults.list(),
+        options: { ...current },
+      };
+    },
+
+    injectFault(spec) {
+      return faults.add(parseControlInput(faultSpecSchema, spec));
+    },
+
+    clearFaults() {
+      faults.clear();
+    },
+
+    configure(partial) {
+      const changes = withoutUndefined(parseControlInput(sandboxOptionsSchema, partial));
+      current = { ...current, ...changes };
+      if (changes.callLogLimit !== undefined) log.resize(changes.callLogLimit);
+      return { ...current };
+    },
+
+    forceStatus(qrPaymentId, status) {
+      if (typeof status !== 'string' || status.trim() === '') {
+        throw new SandboxControlError('status must be a non-empty word', 400);
+      }
+      if (!store.forceStatus(qrPaymentId, status, Date.now())) {
+        throw new SandboxControlError(`payment ${qrPaymentId} not found`, 404);
+      }
+      return viewOf(qrPaymentId);
+    },
+
+    simulateCustomer(qrPaymentId, action) {
+      const result = store.customerAction(qrPaymentId, action, Date.now());
+      if (!result.ok) {
+        throw new SandboxControlError(result.outcome.message, store.find(qrPaymentId) ? 409 : 404);
+      }
+      return viewOf(qrPaymentId);
+    },
+
+    payment(qrPaymentId) {
+      const payment = store.find(qrPaymentId);
+      return payment ? store.view(payment, Date.now()) : null;
+    },
+
+    registerDevice(input) {
+      const parsed = parseControlInput(registerDeviceSchema, input);
+      const result = store.registerDevice({
+        organizationBin: parsed.organizationBin,
+        tradePointId: parsed.tradePointId ?? 1,
+        deviceId: parsed.deviceId ?? null,
+        deviceToken: parsed.deviceToken,
+      });
+      if (!result.ok) {
+        const notFound = result.outcome.statusCode === KaspiStatusCode.TRADE_POINT_NOT_FOUND;
+        throw new SandboxControlError(result.outcome.message, notFound ? 400 : 409);
+      }
+      return { ...result.value };
+    },
+  };
+
+  sandbox.router.use('/r3', createR3Router({ store, runner, options: currentOptions }));
+  sandbox.router.use('/proxy', createProxyRouter({ store, runner, options: currentOptions }));
+  sandbox.router.use('/_control', createControlRouter(sandbox));
+  sandbox.router.use((_req: Request, res: Response) => {
+    res.status(404).json({ error: 'not found' });
+  });
+
+  return sandbox;
+}
+
+function withoutUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, entry]) => entry !== undefined)) as Partial<T>;
+}

@@ -1,0 +1,205 @@
+/**
+ * Public shapes of the Kaspi sandbox: its options, fault specifications and the state it reports.
+ * Type-only, so that the control client can use them without loading Express.
+ */
+
+/** How the gateway reached the sandbox: Kaspi's r3 API directly, or the merchant's proxy. */
+export type SandboxMode = 'direct' | 'proxy';
+
+/** Every upstream call the sandbox answers, as named in the call log and the counters. */
+export type SandboxOperation =
+  | 'create'
+  | 'status'
+  | 'refund'
+  | 'details'
+  | 'cancel'
+  | 'ping'
+  | 'tradepoints'
+  | 'register'
+  | 'scan'
+  | 'confirm'
+  | 'scanerror'
+  | 'confirmerror';
+
+/** What a customer can do to a remote payment in Kaspi's test environment. */
+export type CustomerAction = 'scan' | 'confirm' | 'scanerror' | 'confirmerror';
+
+/** Operations a fault can target; `*` means create, status, refund, details and cancel. */
+export type FaultOperation = 'create' | 'status' | 'refund' | 'details' | 'cancel' | 'ping' | '*';
+
+/**
+ * - `latency`: answer normally, `latencyMs` late.
+ * - `http5xx`: HTTP `httpStatus` with an HTML error page (or `body`).
+ * - `unavailable`: envelope StatusCode −999 (proxy: `status: false` with code "-999").
+ * - `drop`: destroy the socket without answering.
+ * - `empty`: HTTP 200 with an empty body.
+ * - `malformed`: HTTP 200 with truncated JSON (or `body`).
+ */
+export type FaultKind = 'latency' | 'http5xx' | 'unavailable' | 'drop' | 'empty' | 'malformed';
+
+/** Spoils the answers of the next `count` calls of one operation. */
+export interface FaultSpec {
+  operation: FaultOperation;
+  /** Which API the fault applies to; default `*`. */
+  mode?: SandboxMode | '*';
+  fault: FaultKind;
+  /** How many matching calls the fault spoils; default 1. */
+  count?: number;
+  /** For `latency`: how long the answer is held back; default 1000. */
+  latencyMs?: number;
+  /** For `http5xx`: the HTTP status; default 503. */
+  httpStatus?: number;
+  /** For `http5xx` and `malformed`: the exact body to send instead of the default one. */
+  body?: string;
+  /**
+   * Whether the operation still takes effect (payment created, refund made) before the answer is
+   * spoiled. Default true for latency, drop, empty and malformed: Kaspi did it but the answer was
+   * lost, so the caller cannot know the outcome. Default false for http5xx and unavailable. For
+   * `latency`, false means the operation takes effect only when the late answer is sent.
+   */
+  applied?: boolean;
+}
+
+/** A fault waiting in the queue, with its defaults filled in. */
+export interface PendingFault {
+  id: string;
+  operation: FaultOperation;
+  mode: SandboxMode | '*';
+  fault: FaultKind;
+  /** Calls left to spoil. */
+  remaining: number;
+  latencyMs: number;
+  httpStatus: number;
+  body: string | null;
+  applied: boolean;
+}
+
+export interface KaspiSandboxOptions {
+  /**
+   * A new remote payment turns `Wait` after half of this and `Processed` after all of it, unless a
+   * test call or a forced status touched it first. 0 disables auto-advance. Default 3000.
+   */
+  autoAdvanceMs?: number;
+  /**
+   * An unknown UUID device token used on create with a valid BIN gets bound to that BIN, so a
+   * newcomer's configuration just works. With false only tokens from `device/register` (or the
+   * sandbox's `registerDevice`) are accepted. Default true.
+   */
+  autoEnrolDevices?: boolean;
+  /** The `access_token` the proxy API expects. Default `sandbox-access-token`. */
+  proxyAccessToken?: string;
+  /** A fixed delay added to every r3 and proxy answer (benchmarks). Default 0. */
+  latencyMs?: number;
+  /** How many calls the call log keeps; counters are never trimmed. Default 10000. */
+  callLogLimit?: number;
+  /**
+   * r3 calls without a client certificate signed by the server's CA get StatusCode −10000. Default
+   * false; `startKaspiSandbox` turns it on when given `tls`.
+   */
+  requireClientCertificate?: boolean;
+  /** How the proxy emits `data.externalId`; the real one has been seen sending numbers. Default `number`. */
+  proxyExternalIdType?: 'number' | 'string';
+}
+
+export type ResolvedSandboxOptions = Required<KaspiSandboxOptions>;
+
+export interface SandboxRefundView {
+  returnOperationId: string;
+  /** Tenge. */
+  amount: number;
+  createdAt: string;
+}
+
+export interface SandboxPaymentView {
+  qrPaymentId: string;
+  mode: SandboxMode;
+  organizationBin: string;
+  deviceToken: string;
+  /** Tenge. */
+  amount: number;
+  phone: string;
+  comment: string | null;
+  status: string;
+  createdAt: string;
+  refunds: SandboxRefundView[];
+  /** Tenge. */
+  refundedAmount: number;
+}
+
+export interface SandboxDeviceView {
+  deviceToken: string;
+  organizationBin: string;
+  tradePointId: number;
+  /** The `DeviceId` given to `device/register`; null for a device enrolled on first use. */
+  deviceId: string | null;
+  enrolledOnFirstUse: boolean;
+}
+
+/** A value from a request, as sent: long strings are cut, objects are flattened to JSON text. */
+export type SandboxCallParamValue = string | number | boolean | null;
+
+/** What an upstream call carried, under the same names in direct and proxy mode. */
+export interface SandboxCallParams {
+  organizationBin?: SandboxCallParamValue;
+  deviceToken?: SandboxCallParamValue;
+  /** As sent: a JSON value in direct mode, the query string text in proxy mode. */
+  amount?: SandboxCallParamValue;
+  phone?: SandboxCallParamValue;
+  comment?: SandboxCallParamValue;
+  qrPaymentId?: SandboxCallParamValue;
+  deviceId?: SandboxCallParamValue;
+  tradePointId?: SandboxCallParamValue;
+  /** Proxy only: the access token itself is never recorded. */
+  accessTokenValid?: boolean;
+}
+
+export interface SandboxCallRecord {
+  /** Increases by one per call, across resets of the log's window. */
+  seq: number;
+  at: string;
+  mode: SandboxMode;
+  operation: SandboxOperation;
+  requestId: string | null;
+  params: SandboxCallParams;
+  /** The operation ran and succeeded (StatusCode 0), whatever happened to its answer. */
+  applied: boolean;
+  fault: FaultKind | null;
+  faultId: string | null;
+  /** The StatusCode the operation itself produced; null when it did not run. */
+  outcomeStatusCode: number | null;
+  /** The StatusCode in the answer actually sent; null when none was (dropped, empty, garbled). */
+  statusCode: number | null;
+  /** Null while the answer is being held back, and for a dropped connection. */
+  httpStatus: number | null;
+}
+
+export type SandboxCounters = Partial<Record<SandboxOperation, number>>;
+
+export interface SandboxSnapshot {
+  payments: SandboxPaymentView[];
+  calls: SandboxCallRecord[];
+  /** Calls per operation since the last reset, both modes together; never trimmed. */
+  counters: SandboxCounters;
+  countersByMode: Record<SandboxMode, SandboxCounters>;
+  devices: SandboxDeviceView[];
+  faults: PendingFault[];
+  options: ResolvedSandboxOptions;
+}
+
+/** Narrows a snapshot; all payments and calls by default. */
+export interface SnapshotQuery {
+  /** Only this payment. */
+  qrPaymentId?: string;
+  /** Only the last N payments created. */
+  paymentsLimit?: number;
+  /** Only the last N calls. */
+  callsLimit?: number;
+}
+
+export interface RegisterDeviceInput {
+  organizationBin: string;
+  tradePointId?: number;
+  /** A UUID to use instead of a fresh one. */
+  deviceToken?: string;
+  deviceId?: string;
+}

@@ -1,0 +1,48 @@
+import { startKaspiSandbox } from './kaspi-sandbox.server';
+
+function integerFromEnv(name: string, fallback: number | undefined): number | undefined {
+  const raw = process.env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 0) {
+    throw new Error(`${name} must be a whole number of 0 or more, got "${raw}"`);
+  }
+  return value;
+}
+
+async function main(): Promise<void> {
+  const host = process.env.SANDBOX_HOST?.trim() || '127.0.0.1';
+  const port = integerFromEnv('SANDBOX_PORT', 8016);
+  const autoAdvanceMs = integerFromEnv('SANDBOX_AUTO_ADVANCE_MS', undefined);
+  const proxyAccessToken = process.env.SANDBOX_PROXY_ACCESS_TOKEN?.trim() || undefined;
+
+  const running = await startKaspiSandbox({ host, port, autoAdvanceMs, proxyAccessToken });
+  const { options } = running.sandbox;
+
+  console.log(`Kaspi sandbox listening on ${running.url}`);
+  console.log(`  direct (r3) base URL:  ${running.url}`);
+  console.log(`  proxy base URL:        ${running.url}/proxy  (access_token=${options.proxyAccessToken})`);
+  console.log(`  control:               ${running.url}/_control/state`);
+  console.log(`  auto-advance:          ${options.autoAdvanceMs > 0 ? `${options.autoAdvanceMs} ms` : 'off'}`);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`Kaspi sandbox stopping (${signal})`);
+    running.close().then(
+      () => process.exit(0),
+      (error: unknown) => {
+        console.error(error);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+}
+
+main().catch((error: unknown) => {
+  console.error('Kaspi sandbox failed to start:', error instanceof Error ? error.message : error);
+  process.exit(1);
+});

@@ -1,0 +1,163 @@
+import express, { type Request, type Response, type Router } from 'express';
+import { timingSafeEqual } from 'node:crypto';
+import {
+  asCallParam,
+  checkAll,
+  dropUndefined,
+  parseAmountText,
+  parseBin,
+  parseComment,
+  parseDeviceToken,
+  parsePhone,
+  parseQrPaymentId,
+} from './kaspi-request.parsers';
+import type { KaspiSandboxStore } from './kaspi-sandbox.store';
+import type { ResolvedSandboxOptions, SandboxCallParams, SandboxOperation } from './kaspi-sandbox.types';
+import { KaspiStatusCode, succeeded, type KaspiOutcome } from './kaspi-status-codes';
+import { jsonAnswer, type UpstreamAnswer, type UpstreamCallRunner, type UpstreamDialect } from './upstream-call.runner';
+
+/** The proxy passes Kaspi's refusals on under Kaspi's code, and its successes as `data`. */
+const proxyDialect: UpstreamDialect = {
+  render: (outcome) =>
+    outcome.statusCode === KaspiStatusCode.SUCCESS
+      ? jsonAnswer(200, { status: true, data: outcome.data }, outcome.statusCode)
+      : jsonAnswer(
+          200,
+          { status: false, data: { errors: { [String(outcome.statusCode)]: outcome.message } } },
+          outcome.statusCode,
+        ),
+  truncatedBody: '{"status":true,"data":{"externalId":',
+};
+
+const INVALID_TOKEN_ANSWER: UpstreamAnswer = jsonAnswer(401, { status: false, error: 'invalid access token' }, null);
+
+interface ProxyDependencies {
+  store: KaspiSandboxStore;
+  runner: UpstreamCallRunner;
+  options: () => ResolvedSandboxOptions;
+}
+
+type ProxyQuery = Record<string, unknown>;
+
+/**
+ * The merchant-run proxy used in production: GET requests with query strings, even for create and
+ * refund, authenticated by an `access_token` query parameter.
+ */
+export function createProxyRouter({ store, runner, options }: ProxyDependencies): Router {
+  const router = express.Router();
+
+  const route = (
+    operation: SandboxOperation,
+    params: (query: ProxyQuery) => SandboxCallParams,
+    handle: (query: ProxyQuery, now: number) => KaspiOutcome,
+  ) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const query = req.query as ProxyQuery;
+      const accessTokenValid = tokenMatches(query.access_token, options().proxyAccessToken);
+      await runner.run(
+        req,
+        res,
+        {
+          mode: 'proxy',
+          operation,
+          requestId: req.get('X-Request-ID') ?? null,
+          params: { ...dropUndefined(params(query)), accessTokenValid },
+          execute: () => {
+            if (!accessTokenValid) return { outcomeStatusCode: null, answer: INVALID_TOKEN_ANSWER };
+            const outcome = handle(query, Date.now());
+            return { outcomeStatusCode: outcome.statusCode, answer: proxyDialect.render(outcome) };
+          },
+        },
+        proxyDialect,
+      );
+    };
+
+  const externalId = (id: string): number | string =>
+    options().proxyExternalIdType === 'number' ? Number(id) : id;
+
+  router.get(
+    '/create',
+    route(
+      'create',
+      (query) => ({
+        phone: asCallParam(query.phone),
+        amount: asCallParam(query.amount),
+        comment: asCallParam(query.message),
+        organizationBin: asCallParam(query.organizationBin),
+        deviceToken: asCallParam(query.deviceToken),
+      }),
+      (query, now) => {
+        const fields = checkAll({
+          organizationBin: parseBin(query.organizationBin, 'organizationBin'),
+          amount: parseAmountText(query.amount),
+          phone: parsePhone(query.phone),
+          deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
+          comment: parseComment(query.message),
+        });
+        if (!fields.ok) return fields.outcome;
+        const created = store.createRemotePayment({ mode: 'proxy', ...fields.value }, now);
+        if (!created.ok) return created.outcome;
+        const status = store.statusOf(created.value, now).status;
+        return succeeded({ externalId: externalId(created.value.qrPaymentId), status });
+      },
+    ),
+  );
+
+  router.get(
+    '/status',
+    route(
+      'status',
+      (query) => ({ qrPaymentId: asCallParam(query.externalId) }),
+      (query, now) => {
+        const qrPaymentId = parseQrPaymentId(query.externalId, 'externalId');
+        if (!qrPaymentId.ok) return qrPaymentId.outcome;
+        const found = store.status(qrPaymentId.value, now);
+        if (!found.ok) return found.outcome;
+        return succeeded({ externalId: externalId(found.value.payment.qrPaymentId), status: found.value.status });
+      },
+    ),
+  );
+
+  router.get(
+    '/refund',
+    route(
+      'refund',
+      (query) => ({
+        qrPaymentId: asCallParam(query.externalId),
+        amount: asCallParam(query.amount),
+        organizationBin: asCallParam(query.organizationBin),
+        deviceToken: asCallParam(query.deviceToken),
+      }),
+      (query, now) => {
+        const fields = checkAll({
+          qrPaymentId: parseQrPaymentId(query.externalId, 'externalId'),
+          amount: parseAmountText(query.amount),
+          organizationBin: parseBin(query.organizationBin, 'organizationBin'),
+          deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
+        });
+        if (!fields.ok) return fields.outcome;
+        const refund = store.refund(fields.value, now);
+        if (!refund.ok) return refund.outcome;
+        return succeeded({ returnOperationId: Number(refund.value.returnOperationId) });
+      },
+    ),
+  );
+
+  router.use((_req: Request, res: Response) => {
+    res.status(404).json({ status: false, error: 'not found' });
+  });
+  router.use((error: unknown, _req: Request, res: Response, _next: (error?: unknown) => void) => {
+    console.error('kaspi sandbox: unexpected proxy error', error);
+    if (res.headersSent) return;
+    res.status(200).json({ status: false, error: 'the request could not be processed' });
+  });
+
+  return router;
+}
+
+function tokenMatches(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

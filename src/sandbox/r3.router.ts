@@ -1,0 +1,288 @@
+import express, { type Request, type Response, type Router } from 'express';
+import type { TLSSocket } from 'node:tls';
+import { tiynToTenge } from '../domain/money';
+import {
+  asCallParam,
+  parseAmountNumber,
+  parseBin,
+  parseComment,
+  parseDeviceToken,
+  parsePhone,
+  parseQrPaymentId,
+  parseTradePointId,
+  checkAll,
+  dropUndefined,
+} from './kaspi-request.parsers';
+import type { KaspiSandboxStore, PaymentStatusView } from './kaspi-sandbox.store';
+import { RemoteStatus, tradePointName } from './kaspi-sandbox.store';
+import type {
+  CustomerAction,
+  ResolvedSandboxOptions,
+  SandboxCallParams,
+  SandboxOperation,
+} from './kaspi-sandbox.types';
+import { KaspiStatusCode, rejected, succeeded, type KaspiOutcome } from './kaspi-status-codes';
+import { jsonAnswer, type UpstreamCallRunner, type UpstreamDialect } from './upstream-call.runner';
+
+const r3Dialect: UpstreamDialect = {
+  render: (outcome) =>
+    jsonAnswer(200, { StatusCode: outcome.statusCode, Message: outcome.message, Data: outcome.data }, outcome.statusCode),
+  truncatedBody: '{"StatusCode":0,"Message":"OK","Data":{"QrPaymentId":',
+};
+
+const CUSTOMER_ACTIONS: readonly CustomerAction[] = ['scan', 'confirm', 'scanerror', 'confirmerror'];
+const BODY_ERROR = 'kaspiSandboxBodyError';
+const KAZAKHSTAN_OFFSET_MS = 5 * 60 * 60 * 1000;
+
+interface R3Dependencies {
+  store: KaspiSandboxStore;
+  runner: UpstreamCallRunner;
+  options: () => ResolvedSandboxOptions;
+}
+
+type R3Handler = (req: Request, now: number) => KaspiOutcome;
+
+/** Kaspi's r3 merchant API as the direct mode sees it: envelopes with HTTP 200, even for errors. */
+export function createR3Router({ store, runner, options }: R3Dependencies): Router {
+  const router = express.Router();
+
+  router.use(express.json({ type: () => true, limit: '256kb' }));
+  router.use((error: unknown, _req: Request, res: Response, next: (error?: unknown) => void) => {
+    // A body that does not parse is Kaspi's business to refuse with an envelope, not Express's.
+    res.locals[BODY_ERROR] = error;
+    next();
+  });
+
+  const route = (operation: SandboxOperation, params: (req: Request) => SandboxCallParams, handle: R3Handler) =>
+    async (req: Request, res: Response): Promise<void> => {
+      const requestId = req.get('X-Request-ID') ?? null;
+      await runner.run(
+        req,
+        res,
+        {
+          mode: 'direct',
+          operation,
+          requestId,
+          params: params(req),
+          execute: () => {
+            const outcome = guard(req, res, requestId, options()) ?? handle(req, Date.now());
+            return { outcomeStatusCode: outcome.statusCode, answer: r3Dialect.render(outcome) };
+          },
+        },
+        r3Dialect,
+      );
+    };
+
+  router.post(
+    '/v01/remote/create',
+    route('create', bodyParams, (req, now) => {
+      const body = bodyOf(req);
+      const fields = checkAll({
+        organizationBin: parseBin(body.OrganizationBin),
+        amount: parseAmountNumber(body.Amount),
+        phone: parsePhone(body.PhoneNumber),
+        deviceToken: parseDeviceToken(body.DeviceToken),
+        comment: parseComment(body.Comment),
+      });
+      if (!fields.ok) return fields.outcome;
+      const created = store.createRemotePayment({ mode: 'direct', ...fields.value }, now);
+      if (!created.ok) return created.outcome;
+      return succeeded({ QrPaymentId: Number(created.value.qrPaymentId) });
+    }),
+  );
+
+  const status = route(
+    'status',
+    (req) => ({ qrPaymentId: asCallParam(req.params.qrPaymentId) }),
+    (req, now) => {
+      const qrPaymentId = parseQrPaymentId(req.params.qrPaymentId);
+      if (!qrPaymentId.ok) return qrPaymentId.outcome;
+      const found = store.status(qrPaymentId.value, now);
+      if (!found.ok) return found.outcome;
+      return succeeded(statusData(found.value));
+    },
+  );
+  router.get('/v02/payment/status/:qrPaymentId', status);
+  router.get('/v01/payment/status/:qrPaymentId', status);
+
+  router.post(
+    '/v01/payment/return',
+    route('refund', bodyParams, (req, now) => {
+      const body = bodyOf(req);
+      const fields = checkAll({
+        organizationBin: parseBin(body.OrganizationBin),
+        deviceToken: parseDeviceToken(body.DeviceToken),
+        qrPaymentId: parseQrPaymentId(body.QrPaymentId),
+        amount: parseAmountNumber(body.Amount),
+      });
+      if (!fields.ok) return fields.outcome;
+      const refund = store.refund(fields.value, now);
+      if (!refund.ok) return refund.outcome;
+      return succeeded({ ReturnOperationId: Number(refund.value.returnOperationId) });
+    }),
+  );
+
+  router.get(
+    '/v01/payment/details',
+    route(
+      'details',
+      (req) => ({
+        qrPaymentId: asCallParam(req.query.QrPaymentId),
+        deviceToken: asCallParam(req.query.DeviceToken),
+      }),
+      (req, now) => {
+        const fields = checkAll({
+          qrPaymentId: parseQrPaymentId(req.query.QrPaymentId),
+          deviceToken: parseDeviceToken(req.query.DeviceToken),
+        });
+        if (!fields.ok) return fields.outcome;
+        const details = store.details(fields.value, now);
+        if (!details.ok) return details.outcome;
+        const { payment, since, status, available } = details.value;
+        return succeeded({
+          QrPaymentId: Number(payment.qrPaymentId),
+          TotalAmount: tiynToTenge(payment.amount),
+          AvailableReturnAmount: tiynToTenge(available),
+          TransactionDate: kazakhstanTime(status === RemoteStatus.PROCESSED ? since : payment.createdAt),
+        });
+      },
+    ),
+  );
+
+  router.post(
+    '/v01/remote/cancel',
+    route('cancel', bodyParams, (req, now) => {
+      const body = bodyOf(req);
+      const fields = checkAll({
+        organizationBin: parseBin(body.OrganizationBin),
+        deviceToken: parseDeviceToken(body.DeviceToken),
+        qrPaymentId: parseQrPaymentId(body.QrPaymentId),
+      });
+      if (!fields.ok) return fields.outcome;
+      const canceled = store.cancel(fields.value, now);
+      if (!canceled.ok) return canceled.outcome;
+      return succeeded({ Status: canceled.value.status });
+    }),
+  );
+
+  router.get(
+    '/v01/health/ping',
+    route('ping', () => ({}), () => succeeded({})),
+  );
+
+  router.get(
+    '/v01/partner/tradepoints/:bin',
+    route(
+      'tradepoints',
+      (req) => ({ organizationBin: asCallParam(req.params.bin) }),
+      (req) => {
+        const bin = parseBin(req.params.bin, 'BIN');
+        if (!bin.ok) return bin.outcome;
+        const tradePoints = store.tradePoints(bin.value);
+        if (tradePoints.length === 0) {
+          return rejected(KaspiStatusCode.NO_TRADE_POINTS, 'The organization has no trade points');
+        }
+        return succeeded(tradePoints);
+      },
+    ),
+  );
+
+  router.post(
+    '/v01/device/register',
+    route('register', bodyParams, (req) => {
+      const body = bodyOf(req);
+      if (typeof body.DeviceId !== 'string' || body.DeviceId.trim() === '' || body.DeviceId.length > 128) {
+        return rejected(KaspiStatusCode.INVALID_REQUEST, 'DeviceId is required');
+      }
+      const fields = checkAll({
+        organizationBin: parseBin(body.OrganizationBin),
+        tradePointId: parseTradePointId(body.TradePointId),
+      });
+      if (!fields.ok) return fields.outcome;
+      const device = store.registerDevice({ ...fields.value, deviceId: body.DeviceId });
+      if (!device.ok) return device.outcome;
+      return succeeded({ DeviceToken: device.value.deviceToken });
+    }),
+  );
+
+  for (const action of CUSTOMER_ACTIONS) {
+    router.post(
+      `/v01/test/payment/${action}`,
+      route(action, (req) => ({ qrPaymentId: asCallParam(bodyOf(req).qrPaymentId) }), (req, now) => {
+        const body = bodyOf(req);
+        const qrPaymentId = parseQrPaymentId(body.qrPaymentId ?? body.QrPaymentId, 'qrPaymentId');
+        if (!qrPaymentId.ok) return qrPaymentId.outcome;
+        const changed = store.customerAction(qrPaymentId.value, action, now);
+        if (!changed.ok) return changed.outcome;
+        return succeeded({ Status: changed.value.status });
+      }),
+    );
+  }
+
+  router.use((_req: Request, res: Response) => {
+    res.status(404).json({ StatusCode: KaspiStatusCode.INVALID_REQUEST, Message: 'Unknown method', Data: null });
+  });
+  router.use((error: unknown, _req: Request, res: Response, _next: (error?: unknown) => void) => {
+    console.error('kaspi sandbox: unexpected r3 error', error);
+    if (res.headersSent) return;
+    res.status(200).json({ StatusCode: KaspiStatusCode.INVALID_REQUEST, Message: 'The request could not be processed', Data: null });
+  });
+
+  return router;
+}
+
+/** Refusals Kaspi makes before looking at the operation: certificate, request id, unreadable body. */
+function guard(req: Request, res: Response, requestId: string | null, options: ResolvedSandboxOptions): KaspiOutcome | null {
+  if (options.requireClientCertificate && !(req.socket as Partial<TLSSocket>).authorized) {
+    return rejected(KaspiStatusCode.NO_CLIENT_CERTIFICATE, 'Client certificate is required');
+  }
+  if (requestId === null || requestId.trim() === '') {
+    return rejected(KaspiStatusCode.INVALID_REQUEST, 'X-Request-ID header is required');
+  }
+  if (res.locals[BODY_ERROR] !== undefined) {
+    return rejected(KaspiStatusCode.INVALID_REQUEST, 'Request body is not valid JSON');
+  }
+  if (req.method === 'POST' && (typeof req.body !== 'object' || req.body === null || Array.isArray(req.body))) {
+    return rejected(KaspiStatusCode.INVALID_REQUEST, 'Request body must be a JSON object');
+  }
+  return null;
+}
+
+function bodyOf(req: Request): Record<string, unknown> {
+  const body: unknown = req.body;
+  return typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+}
+
+function bodyParams(req: Request): SandboxCallParams {
+  const body = bodyOf(req);
+  return dropUndefined({
+    organizationBin: asCallParam(body.OrganizationBin),
+    deviceToken: asCallParam(body.DeviceToken),
+    amount: asCallParam(body.Amount),
+    phone: asCallParam(body.PhoneNumber),
+    comment: asCallParam(body.Comment),
+    qrPaymentId: asCallParam(body.QrPaymentId),
+    deviceId: asCallParam(body.DeviceId),
+    tradePointId: asCallParam(body.TradePointId),
+  });
+}
+
+function statusData({ payment, status }: PaymentStatusView): Record<string, unknown> {
+  const data: Record<string, unknown> = {
+    Status: status,
+    Amount: tiynToTenge(payment.amount),
+    StoreName: tradePointName(payment.tradePointId),
+    Address: 'Abay Ave 1',
+    City: 'Almaty',
+  };
+  if (status === RemoteStatus.PROCESSED) {
+    data.TransactionId = String(700_000_000_000 + Number(payment.qrPaymentId));
+    data.ProductType = 'Gold';
+  }
+  return data;
+}
+
+/** Kaspi's clock is Kazakhstan's (UTC+5); its dates carry that offset. */
+function kazakhstanTime(ms: number): string {
+  return new Date(ms + KAZAKHSTAN_OFFSET_MS).toISOString().replace('Z', '+05:00');
+}

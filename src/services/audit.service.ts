@@ -1,0 +1,51 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Tiyn } from '../domain/money';
+import { LogOperation, PaymentLog } from '../entities/payment-log.entity';
+
+export interface AuditEntry {
+  shopId: number;
+  organizationBin: string;
+  operationType: LogOperation;
+  provider: string;
+  externalId?: string | null;
+  amount?: Tiyn | null;
+  status?: string | null;
+  errorCode?: string | null;
+  errorMessage?: string | null;
+  paymentId?: string | null;
+  refundId?: string | null;
+  actor?: string | null;
+  requestId?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
+export interface LogFilter {
+  shopId?: number | null;
+  externalId?: string | null;
+  limit: number;
+}
+
+/** The append-only audit log: every create, status check, refund and configuration change. */
+export class AuditService {
+  constructor(private readonly maxLimit: number) {}
+
+  /** Adds a row to the unit of work of `em`; it commits with the change it describes. */
+  record(em: EntityManager, entry: AuditEntry): PaymentLog {
+    const row = em.create(PaymentLog, {
+      ...entry,
+      errorMessage: entry.errorMessage ? entry.errorMessage.slice(0, 500) : null,
+      createdAt: new Date(),
+    } as PaymentLog);
+    em.persist(row);
+    return row;
+  }
+
+  /** Newest first; the limit is capped so that one call cannot read the whole table. */
+  async list(em: EntityManager, filter: LogFilter): Promise<PaymentLog[]> {
+    const where: Record<string, unknown> = {};
+    if (filter.shopId != null) where.shopId = filter.shopId;
+    if (filter.externalId != null) where.externalId = filter.externalId;
+    const limit = Math.min(Math.max(1, Math.trunc(filter.limit)), this.maxLimit);
+    return em.find(PaymentLog, where, { orderBy: { id: 'desc' }, limit });
+  }
+}

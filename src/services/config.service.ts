@@ -1,0 +1,156 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { maskDeviceToken } from '../domain/device-token';
+import { PaymentConfig } from '../entities/payment-config.entity';
+import { LogOperation } from '../entities/payment-log.entity';
+import { ErrorCode, userError, type UserError } from '../errors';
+import type { ProviderRegistry } from '../providers/registry';
+import type { AuditService } from './audit.service';
+import { inTransaction, type UseCaseContext } from './context';
+import { DESCRIPTION_MAX_LENGTH, InputCheck } from './validation';
+
+export interface CreateConfigCommand {
+  shopId: number;
+  organizationBin: string;
+  deviceToken?: string | null;
+  isActive?: boolean | null;
+  provider?: string | null;
+  description?: string | null;
+}
+
+export interface UpdateConfigCommand {
+  organizationBin?: string | null;
+  deviceToken?: string | null;
+  isActive?: boolean | null;
+  provider?: string | null;
+  description?: string | null;
+}
+
+export interface ConfigResult {
+  config: PaymentConfig | null;
+  errors: UserError[];
+}
+
+/** Shop configurations: which organization (BIN), device and provider take a shop's payments. */
+export class ConfigService {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly audit: AuditService,
+  ) {}
+
+  async list(em: EntityManager, filter: { shopId?: number | null; isActive?: boolean | null }): Promise<PaymentConfig[]> {
+    const where: Record<string, unknown> = {};
+    if (filter.shopId != null) where.shopId = filter.shopId;
+    if (filter.isActive != null) where.isActive = filter.isActive;
+    return em.find(PaymentConfig, where, { orderBy: { shopId: 'asc' } });
+  }
+
+  async create(ctx: UseCaseContext, input: CreateConfigCommand): Promise<ConfigResult> {
+    const check = new InputCheck();
+    const shopId = check.shopId(input.shopId);
+    const organizationBin = check.bin(input.organizationBin);
+    const deviceToken = check.deviceToken(input.deviceToken);
+    const provider = this.checkProvider(check, input.provider ?? 'kaspi');
+    const description = check.text(input.description, DESCRIPTION_MAX_LENGTH, ['input', 'description']);
+    if (!check.ok) return { config: null, errors: check.errors };
+
+    try {
+      const config = await inTransaction(ctx.em, async (tx) => {
+        const row = tx.create(PaymentConfig, {
+          shopId,
+          organizationBin,
+          deviceToken,
+          provider,
+          description,
+          isActive: input.isActive ?? true,
+        } as PaymentConfig);
+        tx.persist(row);
+        this.recordChange(tx, ctx, row, LogOperation.CONFIG_CREATE, { created: describe(row) });
+        return row;
+      });
+      return { config, errors: [] };
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException) {
+        return { config: null, errors: [userError(ErrorCode.CONFIG_EXISTS, `shop ${shopId} already has a configuration`, ['input', 'shopId'])] };
+      }
+      throw error;
+    }
+  }
+
+  async update(ctx: UseCaseContext, shopIdInput: number, input: UpdateConfigCommand): Promise<ConfigResult> {
+    const check = new InputCheck();
+    const shopId = check.shopId(shopIdInput, ['shopId']);
+    const changes: Partial<PaymentConfig> = {};
+    if (input.organizationBin != null) changes.organizationBin = check.bin(input.organizationBin);
+    if (input.deviceToken !== undefined) changes.deviceToken = check.deviceToken(input.deviceToken);
+    if (input.isActive != null) changes.isActive = input.isActive;
+    if (input.provider != null) changes.provider = this.checkProvider(check, input.provider);
+    if (input.description !== undefined) {
+      changes.description = check.text(input.description, DESCRIPTION_MAX_LENGTH, ['input', 'description']);
+    }
+    if (!check.ok) return { config: null, errors: check.errors };
+
+    return inTransaction(ctx.em, async (tx) => {
+      const config = await tx.findOne(PaymentConfig, { shopId });
+      if (!config) return notFound(shopId);
+      const before = describe(config);
+      tx.assign(config, changes);
+      this.recordChange(tx, ctx, config, LogOperation.CONFIG_UPDATE, { before, after: describe(config) });
+      return { config, errors: [] };
+    });
+  }
+
+  /** Soft: the row stays, so that the audit log and old payments keep their meaning. */
+  async deactivate(ctx: UseCaseContext, shopIdInput: number): Promise<ConfigResult> {
+    const check = new InputCheck();
+    const shopId = check.shopId(shopIdInput, ['shopId']);
+    if (!check.ok) return { config: null, errors: check.errors };
+    return inTransaction(ctx.em, async (tx) => {
+      const config = await tx.findOne(PaymentConfig, { shopId });
+      if (!config) return notFound(shopId);
+      config.isActive = false;
+      this.recordChange(tx, ctx, config, LogOperation.CONFIG_DEACTIVATE, { after: describe(config) });
+      return { config, errors: [] };
+    });
+  }
+
+  private checkProvider(check: InputCheck, provider: string): string {
+    const id = provider.trim();
+    if (!this.registry.has(id)) check.fail(['input', 'provider'], `provider "${id.slice(0, 40)}" is not configured`);
+    return id;
+  }
+
+  private recordChange(
+    tx: EntityManager,
+    ctx: UseCaseContext,
+    config: PaymentConfig,
+    operationType: LogOperation,
+    details: Record<string, unknown>,
+  ): void {
+    this.audit.record(tx, {
+      shopId: config.shopId,
+      organizationBin: config.organizationBin,
+      operationType,
+      provider: config.provider,
+      status: config.isActive ? 'active' : 'inactive',
+      actor: ctx.actor.label,
+      requestId: ctx.requestId,
+      details,
+    });
+  }
+}
+
+function notFound(shopId: number): ConfigResult {
+  return { config: null, errors: [userError(ErrorCode.CONFIG_NOT_FOUND, `shop ${shopId} has no payment configuration`, ['shopId'])] };
+}
+
+/** What the audit log keeps of a configuration: everything but the device token, which is masked. */
+function describe(config: PaymentConfig): Record<string, unknown> {
+  return {
+    organizationBin: config.organizationBin,
+    deviceToken: maskDeviceToken(config.deviceToken),
+    isActive: config.isActive,
+    provider: config.provider,
+    description: config.description,
+  };
+}

@@ -1,0 +1,50 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { AppConfig } from '../config';
+import type { Logger } from '../logger';
+import type { ProviderRegistry } from '../providers/registry';
+import { ApiKeyService } from './api-key.service';
+import { AuditService } from './audit.service';
+import { ConfigService } from './config.service';
+import { PaymentEventsService } from './payment-events.service';
+import { PaymentService } from './payment.service';
+import { ReconcilerService } from './reconciler.service';
+import { RefundService } from './refund.service';
+
+export interface Services {
+  apiKeys: ApiKeyService;
+  audit: AuditService;
+  configs: ConfigService;
+  events: PaymentEventsService;
+  payments: PaymentService;
+  refunds: RefundService;
+  reconciler: ReconcilerService;
+}
+
+/** Wires the services once at start-up; `em` is the root EntityManager, only ever forked. */
+export function createServices(em: EntityManager, config: AppConfig, registry: ProviderRegistry, logger: Logger): Services {
+  const audit = new AuditService(config.logsMaxLimit);
+  const events = new PaymentEventsService(em, config.eventPollMs, logger.child({ component: 'outbox' }));
+  const payments = new PaymentService(
+    registry,
+    audit,
+    events,
+    {
+      maxPaymentAmountTenge: config.maxPaymentAmountTenge,
+      idempotencyWaitMs: config.idempotencyWaitMs,
+      cadence: config.reconciler.cadence,
+    },
+    logger.child({ component: 'payments' }),
+  );
+  return {
+    apiKeys: new ApiKeyService(em, config.apiKeys),
+    audit,
+    configs: new ConfigService(registry, audit),
+    events,
+    payments,
+    refunds: new RefundService(registry, audit, events, {
+      maxPaymentAmountTenge: config.maxPaymentAmountTenge,
+      idempotencyWaitMs: config.idempotencyWaitMs,
+    }),
+    reconciler: new ReconcilerService(em, payments, audit, events, config.reconciler, logger.child({ component: 'reconciler' })),
+  };
+}

@@ -1,0 +1,218 @@
+import { createPubSub, Repeater } from '@graphql-yoga/subscription';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Logger } from '../logger';
+import { PaymentStatus } from '../domain/payment-status';
+import { Payment } from '../entities/payment.entity';
+import { PaymentEvent } from '../entities/payment-event.entity';
+
+/** A committed status change, as subscribers receive it. */
+export interface StatusChange {
+  eventId: bigint;
+  payment: Payment;
+  previousStatus: PaymentStatus | null;
+  status: PaymentStatus;
+  changedAt: Date;
+}
+
+export interface StatusChangeFilter {
+  externalId?: string | null;
+  shopId?: number | null;
+}
+
+type Topics = Record<string, [StatusChange]>;
+
+/** Serialises the commits that write events, so that event ids become visible in increasing order. */
+const OUTBOX_LOCK_KEY = 7_240_001;
+const TAIL_BATCH = 1_000;
+const REPLAY_LIMIT = 10_000;
+
+/**
+ * The transactional outbox of status changes. A change and its event are written in one
+ * transaction ({@link recordChange}); every gateway process tails the event table and hands what
+ * it finds to its own subscribers. A process that dies between the commit and the publish loses
+ * nothing: the event is in the table, and a client that reconnects with `since` replays it.
+ */
+export class PaymentEventsService {
+  private readonly pubsub = createPubSub<Topics>();
+  private cursor = 0n;
+  private timer: NodeJS.Timeout | null = null;
+  private running = false;
+  private tailing: Promise<void> | null = null;
+  private wakeRequested = false;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly pollMs: number,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Writes the event for a status change into the transaction `tx`, which must also hold the
+   * change itself. Call it last in the transaction: it takes the outbox lock until the commit.
+   */
+  async recordChange(tx: EntityManager, payment: Payment, previousStatus: PaymentStatus | null): Promise<void> {
+    await tx.getConnection().execute('select pg_advisory_xact_lock(?)', [OUTBOX_LOCK_KEY], 'run', tx.getTransactionContext());
+    const event = tx.create(PaymentEvent, {
+      paymentId: payment.id,
+      shopId: payment.shopId,
+      externalId: payment.externalId,
+      previousStatus,
+      status: payment.status,
+      changedAt: new Date(),
+    } as PaymentEvent);
+    tx.persist(event);
+  }
+
+  /** Starts tailing from the newest event: live subscribers see what is committed from now on. */
+  async start(): Promise<void> {
+    const rows = await this.em
+      .fork()
+      .getConnection()
+      .execute<{ max: string | null }[]>('select max(id)::text as max from payment_event');
+    this.cursor = BigInt(rows[0]?.max ?? '0');
+    this.running = true;
+    this.schedule(this.pollMs);
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.tailing;
+    await this.drain();
+  }
+
+  /** Called after a commit that wrote events, so that subscribers do not wait for the next poll. */
+  wake(): void {
+    if (!this.running) return;
+    if (this.tailing) {
+      this.wakeRequested = true;
+      return;
+    }
+    this.schedule(0);
+  }
+
+  /** Delivers everything committed so far; for shutdown and for tests that need a settled state. */
+  async drain(): Promise<void> {
+    while ((await this.tailOnce()) === TAIL_BATCH) {
+      // keep going until a short batch says we are level with the table
+    }
+  }
+
+  /**
+   * Status changes matching `filter`: first every change committed after `since` (when given),
+   * then live ones, each exactly once.
+   */
+  subscribe(filter: StatusChangeFilter, since: Date | null): AsyncIterable<StatusChange> {
+    const topic = topicFor(filter);
+    const live = this.pubsub.subscribe(topic);
+    const matches = (change: StatusChange) =>
+      (filter.shopId == null || change.payment.shopId === filter.shopId) &&
+      (filter.externalId == null || change.payment.externalId === filter.externalId);
+
+    return new Repeater<StatusChange>(async (push, stop) => {
+      const iterator = live[Symbol.asyncIterator]();
+      stop.then(() => iterator.return?.());
+      // The live listener is registered by the first next(): ask for it before the replay query,
+      // so that nothing committed while the replay runs can fall between the two.
+      let pending = iterator.next();
+      let lastDelivered = -1n;
+      try {
+        if (since) {
+          for (const change of await this.replay(filter, since)) {
+            lastDelivered = change.eventId;
+            await push(change);
+          }
+        }
+        for (;;) {
+          const next = await pending;
+          if (next.done) break;
+          pending = iterator.next();
+          const change = next.value;
+          if (change.eventId <= lastDelivered || !matches(change)) continue;
+          lastDelivered = change.eventId;
+          await push(change);
+        }
+      } catch (error) {
+        stop(error);
+        return;
+      }
+      stop();
+    });
+  }
+
+  private async replay(filter: StatusChangeFilter, since: Date): Promise<StatusChange[]> {
+    const where: Record<string, unknown> = { changedAt: { $gt: since } };
+    if (filter.shopId != null) where.shopId = filter.shopId;
+    if (filter.externalId != null) where.externalId = filter.externalId;
+    const em = this.em.fork();
+    const events = await em.find(PaymentEvent, where, { orderBy: { id: 'asc' }, limit: REPLAY_LIMIT });
+    return this.withPayments(em, events);
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.tailing = this.tailOnce()
+        .then(() => undefined)
+        .catch((error) => this.logger.error({ err: error }, 'outbox tail failed'))
+        .finally(() => {
+          this.tailing = null;
+          if (!this.running) return;
+          const again = this.wakeRequested;
+          this.wakeRequested = false;
+          this.schedule(again ? 0 : this.pollMs);
+        });
+    }, delayMs);
+    this.timer.unref();
+  }
+
+  private async tailOnce(): Promise<number> {
+    const em = this.em.fork();
+    const events = await em.find(
+      PaymentEvent,
+      { id: { $gt: this.cursor.toString() } },
+      { orderBy: { id: 'asc' }, limit: TAIL_BATCH },
+    );
+    if (events.length === 0) return 0;
+    const changes = await this.withPayments(em, events);
+    this.cursor = BigInt(events[events.length - 1].id);
+    for (const change of changes) {
+      this.pubsub.publish(ALL_TOPIC, change);
+      this.pubsub.publish(shopTopic(change.payment.shopId), change);
+      if (change.payment.externalId) this.pubsub.publish(externalTopic(change.payment.externalId), change);
+    }
+    return events.length;
+  }
+
+  private async withPayments(em: EntityManager, events: PaymentEvent[]): Promise<StatusChange[]> {
+    if (events.length === 0) return [];
+    const ids = [...new Set(events.map((event) => event.paymentId))];
+    const payments = await em.find(Payment, { id: { $in: ids } }, { populate: ['refunds'] });
+    const byId = new Map(payments.map((payment) => [payment.id, payment]));
+    return events.flatMap((event) => {
+      const payment = byId.get(event.paymentId);
+      if (!payment) return [];
+      return [
+        {
+          eventId: BigInt(event.id),
+          payment,
+          previousStatus: event.previousStatus,
+          status: event.status,
+          changedAt: event.changedAt,
+        },
+      ];
+    });
+  }
+}
+
+const ALL_TOPIC = 'status';
+const shopTopic = (shopId: number) => `status:shop:${shopId}`;
+const externalTopic = (externalId: string) => `status:external:${externalId}`;
+
+function topicFor(filter: StatusChangeFilter): string {
+  if (filter.externalId != null) return externalTopic(filter.externalId);
+  if (filter.shopId != null) return shopTopic(filter.shopId);
+  return ALL_TOPIC;
+}

@@ -1,0 +1,392 @@
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { createHash } from 'node:crypto';
+import type { PollingCadence } from '../config';
+import { isFinalStatus, PaymentStatus } from '../domain/payment-status';
+import { maskPhone } from '../domain/phone';
+import { Payment } from '../entities/payment.entity';
+import { PaymentConfig } from '../entities/payment-config.entity';
+import { LogOperation } from '../entities/payment-log.entity';
+import { ErrorCode, userError, type UserError } from '../errors';
+import type { Logger } from '../logger';
+import type { ProviderPaymentState } from '../providers/provider';
+import type { ProviderRegistry } from '../providers/registry';
+import { findProvider } from './find-provider';
+import type { AuditService } from './audit.service';
+import { inTransaction, type UseCaseContext } from './context';
+import { waitWhilePending } from './idempotency';
+import type { PaymentEventsService } from './payment-events.service';
+import { changeStatus, isPastLifetime, nextPollAt } from './payment-lifecycle';
+import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
+import { IDEMPOTENCY_KEY_MAX_LENGTH, InputCheck, MESSAGE_MAX_LENGTH } from './validation';
+
+export interface CreatePaymentCommand {
+  shopId: number;
+  /** Tenge, as the client sent it; converted to tiyn exactly or refused. */
+  amount: number;
+  phone: string;
+  message?: string | null;
+  idempotencyKey?: string | null;
+}
+
+export interface PaymentResult {
+  payment: Payment | null;
+  errors: UserError[];
+}
+
+export interface PaymentServiceSettings {
+  maxPaymentAmountTenge: number;
+  idempotencyWaitMs: number;
+  cadence: PollingCadence;
+}
+
+/** Who asks for a status check: a caller through the API, or the reconciler. */
+export interface CheckOrigin {
+  actor: string;
+  requestId: string;
+}
+
+/** Creating payments and learning their status. */
+export class PaymentService {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly audit: AuditService,
+    private readonly events: PaymentEventsService,
+    private readonly settings: PaymentServiceSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Sends an invoice to the customer's Kaspi app, routed by the shop's configuration.
+   *
+   * In three steps, none holding a transaction across the provider call: record the payment as
+   * PENDING and commit; call the provider; record what came back. A retry with the same
+   * idempotency key returns the first result and never sends a second invoice.
+   *
+   * @example
+   * await payments.create(ctx, { shopId: 8, amount: 100, phone: '+7 701 521 15 45', idempotencyKey: 'order-12345' });
+   */
+  async create(ctx: UseCaseContext, input: CreatePaymentCommand): Promise<PaymentResult> {
+    const check = new InputCheck();
+    const shopId = check.shopId(input.shopId);
+    const amount = check.amount(input.amount, this.settings.maxPaymentAmountTenge);
+    const phone = check.phone(input.phone);
+    const message = check.text(input.message, MESSAGE_MAX_LENGTH, ['input', 'message']);
+    const idempotencyKey = check.idempotencyKey(input.idempotencyKey);
+    if (!check.ok) return { payment: null, errors: check.errors };
+
+    const requestHash = digest({ shopId, amount, phone, message });
+    if (idempotencyKey) {
+      const earlier = await this.findByIdempotencyKey(ctx.em, ctx.actor.callerId, idempotencyKey);
+      if (earlier) return this.replay(ctx.em, earlier, requestHash);
+    }
+
+    const config = await ctx.em.fork().findOne(PaymentConfig, { shopId });
+    const refusal = this.refuseConfig(shopId, config);
+    if (refusal || !config) {
+      await this.auditRefusal(ctx, shopId, config, amount, refusal!);
+      return { payment: null, errors: [refusal!] };
+    }
+    const provider = findProvider(this.registry, config.provider)!;
+
+    let payment: Payment;
+    try {
+      payment = await inTransaction(ctx.em, async (tx) => {
+        const row = tx.create(Payment, {
+          shopId,
+          provider: provider.id,
+          organizationBin: config.organizationBin,
+          deviceToken: config.deviceToken,
+          amount,
+          phoneMasked: maskPhone(phone),
+          message,
+          callerId: ctx.actor.callerId,
+          idempotencyKey,
+          requestHash,
+          requestId: ctx.requestId,
+        } as Payment);
+        tx.persist(row);
+        return row;
+      });
+    } catch (error) {
+      // Another request with the same key won the insert: answer as a retry of it.
+      if (error instanceof UniqueConstraintViolationException && idempotencyKey) {
+        const earlier = await this.findByIdempotencyKey(ctx.em, ctx.actor.callerId, idempotencyKey);
+        if (earlier) return this.replay(ctx.em, earlier, requestHash);
+      }
+      throw error;
+    }
+
+    const outcome = await callProvider(() =>
+      provider.createPayment({
+        routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
+        amount,
+        phone,
+        message,
+        requestId: ctx.requestId,
+      }),
+    );
+    const saved = await this.recordCreateOutcome(ctx, payment.id, outcome);
+    return { payment: saved, errors: createErrors(saved) };
+  }
+
+  async findById(em: EntityManager, id: string): Promise<Payment | null> {
+    if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
+    return em.findOne(Payment, { id }, { populate: ['refunds'] });
+  }
+
+  async findByExternalId(em: EntityManager, externalId: string): Promise<Payment | null> {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(externalId)) return null;
+    return em.findOne(Payment, { externalId }, { populate: ['refunds'], orderBy: { createdAt: 'desc' } });
+  }
+
+  /**
+   * The payment with this provider id. A final payment is answered from the database; otherwise
+   * the provider is asked first, unless it was asked less than the provider's minimum interval ago.
+   */
+  async paymentStatus(ctx: UseCaseContext, externalId: string): Promise<Payment | null> {
+    const payment = await this.findByExternalId(ctx.em, externalId);
+    if (!payment || isFinalStatus(payment.status)) return payment;
+    const recentlyAsked =
+      payment.lastPolledAt && Date.now() - payment.lastPolledAt.getTime() < this.settings.cadence.minIntervalMs;
+    if (recentlyAsked) return payment;
+    await this.checkStatus(ctx.em, payment.id, { actor: ctx.actor.label, requestId: ctx.requestId });
+    return this.findById(ctx.em.fork(), payment.id);
+  }
+
+  /**
+   * Asks the provider for a payment's status and records the answer, the audit row and any status
+   * change. Used by `paymentStatus` and by the reconciler. Never throws for provider failures: they
+   * are recorded, and the next check is pushed back.
+   */
+  async checkStatus(em: EntityManager, paymentId: string, origin: CheckOrigin): Promise<void> {
+    const payment = await em.fork().findOne(Payment, { id: paymentId });
+    if (!payment || isFinalStatus(payment.status) || !payment.externalId) return;
+    const provider = findProvider(this.registry, payment.provider);
+    if (!provider) {
+      this.logger.error({ paymentId, provider: payment.provider }, 'payment provider is not configured');
+      return;
+    }
+    const request = {
+      externalId: payment.externalId,
+      routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
+      requestId: origin.requestId,
+    };
+    const outcome = await callProvider(() => provider.getStatus(request));
+    let expire = false;
+    await inTransaction(em, async (tx) => {
+      const current = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      current.lastPolledAt = new Date();
+      if (outcome.kind === 'ok') {
+        current.pollFailures = 0;
+        await this.applyProviderState(tx, current, outcome.value);
+      } else {
+        current.pollFailures += 1;
+      }
+      current.nextPollAt = nextPollAt(current, this.settings.cadence);
+      expire = outcome.kind === 'ok' && !isFinalStatus(current.status) && isPastLifetime(current, this.settings.cadence);
+      this.audit.record(tx, {
+        ...auditBase(current),
+        operationType: LogOperation.STATUS,
+        status: outcome.kind === 'ok' ? outcome.value.providerStatus : null,
+        ...auditError(outcome, 'status check'),
+        actor: origin.actor,
+        requestId: origin.requestId,
+        details: outcome.kind === 'ok' && !outcome.value.recognised ? { unrecognisedStatus: outcome.value.providerStatus } : null,
+      });
+    });
+    if (expire) await this.expire(em, paymentId, origin);
+    this.events.wake();
+  }
+
+  /**
+   * A payment still unpaid at the end of its lifetime: cancelled at the provider where it can be,
+   * then EXPIRED. If the cancel does not go through, the payment stays as it is and is asked again.
+   */
+  private async expire(em: EntityManager, paymentId: string, origin: CheckOrigin): Promise<void> {
+    const payment = await em.fork().findOneOrFail(Payment, { id: paymentId });
+    const provider = findProvider(this.registry, payment.provider);
+    if (provider?.cancelPayment && payment.externalId) {
+      const externalId = payment.externalId;
+      const outcome = await callProvider(() =>
+        provider.cancelPayment!({
+          externalId,
+          routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
+          requestId: origin.requestId,
+        }),
+      );
+      if (outcome.kind !== 'ok') {
+        this.logger.warn({ paymentId, outcome: outcome.kind }, 'could not cancel an expired payment; will ask again');
+        return;
+      }
+    }
+    await inTransaction(em, async (tx) => {
+      const current = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (await changeStatus(tx, this.events, current, PaymentStatus.EXPIRED)) {
+        this.audit.record(tx, {
+          ...auditBase(current),
+          operationType: LogOperation.STATUS,
+          status: PaymentStatus.EXPIRED,
+          errorMessage: 'not paid within the payment lifetime',
+          actor: origin.actor,
+          requestId: origin.requestId,
+        });
+      }
+    });
+  }
+
+  private async applyProviderState(tx: EntityManager, payment: Payment, state: ProviderPaymentState): Promise<void> {
+    payment.providerStatus = state.providerStatus.slice(0, 64);
+    if (!state.recognised) {
+      this.logger.warn({ paymentId: payment.id, providerStatus: payment.providerStatus }, 'unrecognised provider status');
+      return;
+    }
+    await changeStatus(tx, this.events, payment, state.status);
+  }
+
+  private async recordCreateOutcome(
+    ctx: UseCaseContext,
+    paymentId: string,
+    outcome: CallOutcome<ProviderPaymentState>,
+  ): Promise<Payment> {
+    await inTransaction(ctx.em, async (tx) => {
+      const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      switch (outcome.kind) {
+        case 'ok':
+          payment.externalId = outcome.value.externalId;
+          payment.providerStatus = outcome.value.providerStatus.slice(0, 64);
+          payment.errorCode = null;
+          payment.errorMessage = null;
+          await changeStatus(tx, this.events, payment, outcome.value.recognised ? outcome.value.status : PaymentStatus.WAITING);
+          payment.nextPollAt = nextPollAt(payment, this.settings.cadence);
+          break;
+        case 'rejected':
+        case 'unavailable': {
+          const error = outcomeError(outcome, 'payment');
+          payment.errorCode = error.code;
+          payment.errorMessage = error.message;
+          payment.providerCode = outcome.providerCode;
+          await changeStatus(tx, this.events, payment, PaymentStatus.FAILED);
+          break;
+        }
+        case 'unknown':
+          payment.errorCode = ErrorCode.PROVIDER_UNAVAILABLE;
+          payment.errorMessage = outcomeError(outcome, 'payment').message;
+          await changeStatus(tx, this.events, payment, PaymentStatus.UNKNOWN);
+          break;
+      }
+      this.audit.record(tx, {
+        ...auditBase(payment),
+        operationType: LogOperation.CREATE,
+        amount: payment.amount,
+        status: payment.providerStatus ?? payment.status,
+        ...auditError(outcome, 'payment'),
+        actor: ctx.actor.label,
+        requestId: ctx.requestId,
+        details: outcome.kind === 'ok' ? null : { outcome: outcome.kind, detail: outcome.detail },
+      });
+    });
+    this.events.wake();
+    return (await this.findById(ctx.em.fork(), paymentId))!;
+  }
+
+  private async replay(em: EntityManager, earlier: Payment, requestHash: string): Promise<PaymentResult> {
+    if (earlier.requestHash !== requestHash) {
+      return {
+        payment: null,
+        errors: [
+          userError(ErrorCode.IDEMPOTENCY_CONFLICT, 'this idempotency key was already used with a different request', [
+            'input',
+            'idempotencyKey',
+          ]),
+        ],
+      };
+    }
+    const settled = await waitWhilePending(
+      () => this.findById(em.fork(), earlier.id),
+      (payment) => payment?.status !== PaymentStatus.PENDING,
+      this.settings.idempotencyWaitMs,
+    );
+    if (!settled || settled.status === PaymentStatus.PENDING) {
+      return {
+        payment: settled,
+        errors: [
+          userError(ErrorCode.IDEMPOTENCY_CONFLICT, 'a request with this idempotency key is still in progress; retry later', [
+            'input',
+            'idempotencyKey',
+          ], { retryable: true }),
+        ],
+      };
+    }
+    return { payment: settled, errors: createErrors(settled) };
+  }
+
+  private async findByIdempotencyKey(em: EntityManager, callerId: string, key: string): Promise<Payment | null> {
+    if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH) return null;
+    return em.fork().findOne(Payment, { callerId, idempotencyKey: key }, { populate: ['refunds'] });
+  }
+
+  private refuseConfig(shopId: number, config: PaymentConfig | null): UserError | null {
+    if (!config) return userError(ErrorCode.CONFIG_NOT_FOUND, `shop ${shopId} has no payment configuration`, ['input', 'shopId']);
+    if (!config.isActive) return userError(ErrorCode.CONFIG_INACTIVE, `the payment configuration of shop ${shopId} is inactive`, ['input', 'shopId']);
+    if (!this.registry.has(config.provider)) {
+      return userError(ErrorCode.PROVIDER_UNAVAILABLE, `provider "${config.provider}" is not configured`, ['input', 'shopId']);
+    }
+    return null;
+  }
+
+  private async auditRefusal(
+    ctx: UseCaseContext,
+    shopId: number,
+    config: PaymentConfig | null,
+    amount: number,
+    error: UserError,
+  ): Promise<void> {
+    await inTransaction(ctx.em, async (tx) => {
+      this.audit.record(tx, {
+        shopId,
+        organizationBin: config?.organizationBin ?? '',
+        provider: config?.provider ?? 'kaspi',
+        operationType: LogOperation.CREATE,
+        amount,
+        errorCode: error.code,
+        errorMessage: error.message,
+        actor: ctx.actor.label,
+        requestId: ctx.requestId,
+      });
+    });
+  }
+}
+
+/** The errors a create reports, rebuilt from what the payment recorded: a replay sees the same. */
+export function createErrors(payment: Payment): UserError[] {
+  if (payment.status === PaymentStatus.UNKNOWN || (payment.status === PaymentStatus.FAILED && payment.errorCode)) {
+    return [
+      userError((payment.errorCode as ErrorCode) ?? ErrorCode.PROVIDER_UNAVAILABLE, payment.errorMessage ?? 'the payment failed', undefined, {
+        providerCode: payment.providerCode,
+        retryable: payment.status === PaymentStatus.FAILED && payment.errorCode === ErrorCode.PROVIDER_UNAVAILABLE,
+      }),
+    ];
+  }
+  return [];
+}
+
+export function auditBase(payment: Payment) {
+  return {
+    shopId: payment.shopId,
+    organizationBin: payment.organizationBin,
+    provider: payment.provider,
+    externalId: payment.externalId,
+    paymentId: payment.id,
+  };
+}
+
+export function auditError(outcome: CallOutcome<unknown>, what: 'payment' | 'refund' | 'status check') {
+  if (outcome.kind === 'ok') return { errorCode: null, errorMessage: null };
+  const error = outcomeError(outcome, what);
+  return { errorCode: error.code, errorMessage: error.message };
+}
+
+export function digest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}

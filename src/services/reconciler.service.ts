@@ -1,0 +1,181 @@
+import { LockMode } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { randomUUID } from 'node:crypto';
+import type { PollingCadence } from '../config';
+import { PaymentStatus } from '../domain/payment-status';
+import { Payment } from '../entities/payment.entity';
+import { LogOperation } from '../entities/payment-log.entity';
+import { Refund, RefundStatus } from '../entities/refund.entity';
+import { ErrorCode } from '../errors';
+import type { Logger } from '../logger';
+import type { AuditService } from './audit.service';
+import { inTransaction } from './context';
+import type { PaymentEventsService } from './payment-events.service';
+import { changeStatus } from './payment-lifecycle';
+import { auditBase, type PaymentService } from './payment.service';
+
+export interface ReconcilerSettings {
+  tickMs: number;
+  batchSize: number;
+  concurrency: number;
+  cadence: PollingCadence;
+  /** A PENDING row older than this was left by a process that died mid-call. */
+  pendingRecoveryMs: number;
+}
+
+const ACTOR = 'reconciler';
+const LEASE_MS = 60_000;
+
+/**
+ * Learns what the provider knows without anyone asking: polls every payment that is not final on
+ * the provider's cadence, and turns rows left PENDING by a crash into UNKNOWN (never FAILED, and
+ * never sent again). Its schedule lives in the database (`next_poll_at`), so it survives restarts,
+ * and due payments are claimed with `FOR UPDATE SKIP LOCKED` plus a lease, so that several
+ * instances share the work without polling one payment twice.
+ */
+export class ReconcilerService {
+  private timer: NodeJS.Timeout | null = null;
+  private current: Promise<void> | null = null;
+  private stopped = true;
+  lastTickAt: Date | null = null;
+
+  constructor(
+    private readonly em: EntityManager,
+    private readonly payments: PaymentService,
+    private readonly audit: AuditService,
+    private readonly events: PaymentEventsService,
+    private readonly settings: ReconcilerSettings,
+    private readonly logger: Logger,
+  ) {}
+
+  start(): void {
+    this.stopped = false;
+    this.schedule();
+  }
+
+  /** Lets the batch in hand finish, then stops. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    await this.current;
+  }
+
+  /** One pass: recover interrupted rows, then poll what is due. Returns how many payments it asked about. */
+  async tick(): Promise<number> {
+    await this.recoverInterruptedPayments();
+    await this.recoverInterruptedRefunds();
+    const due = await this.claimDuePayments();
+    await runLimited(due, this.settings.concurrency, (id) =>
+      this.payments.checkStatus(this.em, id, { actor: ACTOR, requestId: randomUUID() }).catch((error) => {
+        this.logger.error({ err: error, paymentId: id }, 'status check failed');
+      }),
+    );
+    this.lastTickAt = new Date();
+    return due.length;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      this.current = this.tick()
+        .then(() => undefined)
+        .catch((error) => this.logger.error({ err: error }, 'reconciler pass failed'))
+        .finally(() => {
+          this.current = null;
+          this.schedule();
+        });
+    }, this.settings.tickMs);
+    this.timer.unref();
+  }
+
+  private async claimDuePayments(): Promise<string[]> {
+    const rows = await this.em.fork().getConnection().execute<{ id: string }[]>(
+      `update payment set next_poll_at = now() + (? * interval '1 millisecond')
+        where id in (
+          select id from payment
+           where next_poll_at is not null and next_poll_at <= now()
+             and status in (?, ?, ?) and external_id is not null
+             and (last_polled_at is null or last_polled_at <= now() - (? * interval '1 millisecond'))
+           order by next_poll_at
+           limit ?
+           for update skip locked)
+        returning id`,
+      [
+        LEASE_MS,
+        PaymentStatus.PENDING,
+        PaymentStatus.WAITING,
+        PaymentStatus.UNKNOWN,
+        this.settings.cadence.minIntervalMs,
+        this.settings.batchSize,
+      ],
+    );
+    return rows.map((row) => row.id);
+  }
+
+  private async recoverInterruptedPayments(): Promise<void> {
+    await inTransaction(this.em, async (tx) => {
+      const stale = await tx.find(
+        Payment,
+        { status: PaymentStatus.PENDING, createdAt: { $lt: new Date(Date.now() - this.settings.pendingRecoveryMs) } },
+        { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, limit: this.settings.batchSize },
+      );
+      for (const payment of stale) {
+        payment.errorCode = ErrorCode.PROVIDER_UNAVAILABLE;
+        payment.errorMessage = 'the request was interrupted before the provider answered; whether the invoice exists is not known';
+        if (await changeStatus(tx, this.events, payment, PaymentStatus.UNKNOWN)) {
+          this.audit.record(tx, {
+            ...auditBase(payment),
+            operationType: LogOperation.CREATE,
+            amount: payment.amount,
+            status: PaymentStatus.UNKNOWN,
+            errorCode: payment.errorCode,
+            errorMessage: payment.errorMessage,
+            actor: ACTOR,
+            requestId: payment.requestId,
+          });
+          this.logger.warn({ paymentId: payment.id }, 'interrupted payment marked UNKNOWN');
+        }
+      }
+    });
+    this.events.wake();
+  }
+
+  private async recoverInterruptedRefunds(): Promise<void> {
+    await inTransaction(this.em, async (tx) => {
+      const stale = await tx.find(
+        Refund,
+        { status: RefundStatus.PENDING, createdAt: { $lt: new Date(Date.now() - this.settings.pendingRecoveryMs) } },
+        { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, limit: this.settings.batchSize },
+      );
+      await tx.populate(stale, ['payment']);
+      for (const refund of stale) {
+        refund.status = RefundStatus.UNKNOWN;
+        refund.errorCode = ErrorCode.PROVIDER_UNAVAILABLE;
+        refund.errorMessage = 'the request was interrupted before the provider answered; the amount stays reserved';
+        this.audit.record(tx, {
+          ...auditBase(refund.payment),
+          operationType: LogOperation.REFUND,
+          amount: refund.amount,
+          status: RefundStatus.UNKNOWN,
+          refundId: refund.id,
+          errorCode: refund.errorCode,
+          errorMessage: refund.errorMessage,
+          actor: ACTOR,
+          requestId: refund.requestId,
+        });
+      }
+    });
+  }
+}
+
+async function runLimited<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await work(item);
+    }
+  });
+  await Promise.all(workers);
+}

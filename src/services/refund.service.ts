@@ -1,0 +1,273 @@
+import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { tiynToTengeString, type Tiyn } from '../domain/money';
+import { PaymentStatus } from '../domain/payment-status';
+import { Payment } from '../entities/payment.entity';
+import { LogOperation } from '../entities/payment-log.entity';
+import { Refund, RefundStatus, RESERVING_REFUND_STATUSES } from '../entities/refund.entity';
+import { ErrorCode, userError, type UserError } from '../errors';
+import type { RefundResult as ProviderRefundResult } from '../providers/provider';
+import type { ProviderRegistry } from '../providers/registry';
+import type { AuditService } from './audit.service';
+import { inTransaction, type UseCaseContext } from './context';
+import { findProvider } from './find-provider';
+import { waitWhilePending } from './idempotency';
+import type { PaymentEventsService } from './payment-events.service';
+import { auditBase, auditError, digest } from './payment.service';
+import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
+import { InputCheck } from './validation';
+
+export interface RefundCommand {
+  shopId: number;
+  externalId: string;
+  /** Tenge, as the client sent it. */
+  amount: number;
+  idempotencyKey?: string | null;
+}
+
+export interface RefundOutcome {
+  refund: Refund | null;
+  payment: Payment | null;
+  errors: UserError[];
+}
+
+type Reservation = { refund: Refund; payment: Payment } | { refused: RefundOutcome };
+
+/**
+ * Partial and repeated refunds. Refunds of one payment are serialised on the payment's row, and a
+ * refund's amount is reserved before the provider is called and stays reserved while its outcome
+ * is unknown, so the refunded total can never exceed what was paid.
+ */
+export class RefundService {
+  constructor(
+    private readonly registry: ProviderRegistry,
+    private readonly audit: AuditService,
+    private readonly events: PaymentEventsService,
+    private readonly settings: { maxPaymentAmountTenge: number; idempotencyWaitMs: number },
+  ) {}
+
+  /**
+   * Refunds `amount` of a PROCESSED payment, with the BIN and device token the payment was made
+   * with.
+   *
+   * @example
+   * await refunds.refund(ctx, { shopId: 8, externalId: '12800627774', amount: 50, idempotencyKey: 'return-991' });
+   */
+  async refund(ctx: UseCaseContext, input: RefundCommand): Promise<RefundOutcome> {
+    const check = new InputCheck();
+    const shopId = check.shopId(input.shopId);
+    const externalId = check.externalId(input.externalId);
+    const amount = check.amount(input.amount, this.settings.maxPaymentAmountTenge);
+    const idempotencyKey = check.idempotencyKey(input.idempotencyKey);
+    if (!check.ok) return { refund: null, payment: null, errors: check.errors };
+
+    const requestHash = digest({ shopId, externalId, amount });
+    if (idempotencyKey) {
+      const earlier = await this.findByIdempotencyKey(ctx.em, ctx.actor.callerId, idempotencyKey);
+      if (earlier) return this.replay(ctx.em, earlier, requestHash);
+    }
+
+    const found = await ctx.em.fork().findOne(Payment, { externalId, shopId });
+    if (!found) {
+      return {
+        refund: null,
+        payment: null,
+        errors: [userError(ErrorCode.PAYMENT_NOT_FOUND, `shop ${shopId} has no payment ${externalId}`, ['input', 'externalId'])],
+      };
+    }
+    const provider = findProvider(this.registry, found.provider);
+
+    let reservation: Reservation;
+    try {
+      reservation = await inTransaction(ctx.em, (tx) =>
+        this.reserve(tx, ctx, found.id, amount, idempotencyKey, requestHash, provider === undefined),
+      );
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException && idempotencyKey) {
+        const earlier = await this.findByIdempotencyKey(ctx.em, ctx.actor.callerId, idempotencyKey);
+        if (earlier) return this.replay(ctx.em, earlier, requestHash);
+      }
+      throw error;
+    }
+    if ('refused' in reservation) return reservation.refused;
+
+    const { refund, payment } = reservation;
+    const outcome = await callProvider(() =>
+      provider!.refund({
+        externalId: payment.externalId!,
+        routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
+        amount,
+        requestId: ctx.requestId,
+      }),
+    );
+    return this.recordOutcome(ctx, refund.id, outcome);
+  }
+
+  /** Step one, under the payment's row lock: check what is left, then reserve the amount. */
+  private async reserve(
+    tx: EntityManager,
+    ctx: UseCaseContext,
+    paymentId: string,
+    amount: Tiyn,
+    idempotencyKey: string | null,
+    requestHash: string,
+    providerMissing: boolean,
+  ): Promise<Reservation> {
+    const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+    const reserved = await this.reservedAmount(tx, paymentId);
+    const available = payment.amount - reserved;
+    let error: UserError | null = null;
+    if (providerMissing) {
+      error = userError(ErrorCode.PROVIDER_UNAVAILABLE, `provider "${payment.provider}" is not configured`);
+    } else if (payment.status !== PaymentStatus.PROCESSED) {
+      error = userError(
+        ErrorCode.PAYMENT_NOT_REFUNDABLE,
+        `only a PROCESSED payment can be refunded; this one is ${payment.status}`,
+        ['input', 'externalId'],
+      );
+    } else if (amount > available) {
+      error = userError(
+        ErrorCode.REFUND_EXCEEDS_AVAILABLE,
+        `the refund exceeds what is left to refund (${tiynToTengeString(Math.max(available, 0))} tenge)`,
+        ['input', 'amount'],
+      );
+    }
+    if (error) {
+      this.audit.record(tx, {
+        ...auditBase(payment),
+        operationType: LogOperation.REFUND,
+        amount,
+        status: RefundStatus.FAILED,
+        errorCode: error.code,
+        errorMessage: error.message,
+        actor: ctx.actor.label,
+        requestId: ctx.requestId,
+      });
+      await tx.populate(payment, ['refunds']);
+      return { refused: { refund: null, payment, errors: [error] } };
+    }
+    const refund = tx.create(Refund, {
+      payment,
+      amount,
+      callerId: ctx.actor.callerId,
+      idempotencyKey,
+      requestHash,
+      requestId: ctx.requestId,
+    } as Refund);
+    tx.persist(refund);
+    return { refund, payment };
+  }
+
+  private async recordOutcome(
+    ctx: UseCaseContext,
+    refundId: string,
+    outcome: CallOutcome<ProviderRefundResult>,
+  ): Promise<RefundOutcome> {
+    await inTransaction(ctx.em, async (tx) => {
+      const refund = await tx.findOneOrFail(Refund, { id: refundId }, { populate: ['payment'] });
+      const payment = await tx.findOneOrFail(Payment, { id: refund.payment.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      this.settle(refund, payment, outcome);
+      this.audit.record(tx, {
+        ...auditBase(payment),
+        operationType: LogOperation.REFUND,
+        amount: refund.amount,
+        status: refund.status,
+        refundId: refund.id,
+        ...auditError(outcome, 'refund'),
+        actor: ctx.actor.label,
+        requestId: ctx.requestId,
+        details: outcome.kind === 'ok' ? { returnOperationId: refund.returnOperationId } : { outcome: outcome.kind, detail: outcome.detail },
+      });
+    });
+    const refund = await ctx.em.fork().findOneOrFail(Refund, { id: refundId }, { populate: ['payment', 'payment.refunds'] });
+    return { refund, payment: refund.payment, errors: refundErrors(refund) };
+  }
+
+  /**
+   * Applies a provider answer to a refund. A refund that is already settled keeps its outcome:
+   * only PENDING and UNKNOWN refunds move.
+   */
+  private settle(refund: Refund, payment: Payment, outcome: CallOutcome<ProviderRefundResult>): void {
+    if (refund.status !== RefundStatus.PENDING && refund.status !== RefundStatus.UNKNOWN) return;
+    switch (outcome.kind) {
+      case 'ok':
+        refund.status = RefundStatus.SUCCEEDED;
+        refund.returnOperationId = outcome.value.returnOperationId;
+        refund.errorCode = null;
+        refund.errorMessage = null;
+        payment.refundedAmount += refund.amount;
+        break;
+      case 'rejected':
+      case 'unavailable': {
+        const error = outcomeError(outcome, 'refund');
+        refund.status = RefundStatus.FAILED;
+        refund.errorCode = error.code;
+        refund.errorMessage = error.message;
+        refund.providerCode = outcome.providerCode;
+        break;
+      }
+      case 'unknown':
+        refund.status = RefundStatus.UNKNOWN;
+        refund.errorCode = ErrorCode.PROVIDER_UNAVAILABLE;
+        refund.errorMessage = outcomeError(outcome, 'refund').message;
+        break;
+    }
+  }
+
+  private async reservedAmount(tx: EntityManager, paymentId: string): Promise<Tiyn> {
+    const rows = await tx
+      .getConnection()
+      .execute<{ total: string }[]>(
+        `select coalesce(sum(amount), 0)::text as total from refund where payment_id = ? and status in (${RESERVING_REFUND_STATUSES.map(() => '?').join(', ')})`,
+        [paymentId, ...RESERVING_REFUND_STATUSES],
+        'all',
+        tx.getTransactionContext(),
+      );
+    return Number(rows[0]?.total ?? 0);
+  }
+
+  private async replay(em: EntityManager, earlier: Refund, requestHash: string): Promise<RefundOutcome> {
+    if (earlier.requestHash !== requestHash) {
+      return {
+        refund: null,
+        payment: null,
+        errors: [
+          userError(ErrorCode.IDEMPOTENCY_CONFLICT, 'this idempotency key was already used with a different request', [
+            'input',
+            'idempotencyKey',
+          ]),
+        ],
+      };
+    }
+    const load = () => em.fork().findOne(Refund, { id: earlier.id }, { populate: ['payment', 'payment.refunds'] });
+    const settled = await waitWhilePending(load, (refund) => refund?.status !== RefundStatus.PENDING, this.settings.idempotencyWaitMs);
+    if (!settled || settled.status === RefundStatus.PENDING) {
+      return {
+        refund: settled,
+        payment: settled?.payment ?? null,
+        errors: [
+          userError(ErrorCode.IDEMPOTENCY_CONFLICT, 'a refund with this idempotency key is still in progress; retry later', [
+            'input',
+            'idempotencyKey',
+          ], { retryable: true }),
+        ],
+      };
+    }
+    return { refund: settled, payment: settled.payment, errors: refundErrors(settled) };
+  }
+
+  private async findByIdempotencyKey(em: EntityManager, callerId: string, key: string): Promise<Refund | null> {
+    return em.fork().findOne(Refund, { callerId, idempotencyKey: key });
+  }
+}
+
+function refundErrors(refund: Refund): UserError[] {
+  if (refund.status === RefundStatus.FAILED || refund.status === RefundStatus.UNKNOWN) {
+    return [
+      userError((refund.errorCode as ErrorCode) ?? ErrorCode.PROVIDER_UNAVAILABLE, refund.errorMessage ?? 'the refund failed', undefined, {
+        providerCode: refund.providerCode,
+      }),
+    ];
+  }
+  return [];
+}

@@ -1,0 +1,37 @@
+import { Client } from 'pg';
+import { randomBytes } from 'node:crypto';
+
+export interface TestDatabase {
+  /** DATABASE_URL for the gateway, or undefined for the embedded database. */
+  url: string | undefined;
+  drop(): Promise<void>;
+}
+
+/**
+ * With DATABASE_URL set (CI's PostgreSQL run), each test file gets a database of its own on that
+ * server, dropped afterwards, so files can run in parallel. Without it, the embedded database.
+ */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) return { url: undefined, drop: async () => undefined };
+  const name = `kaspi_gw_test_${randomBytes(6).toString('hex')}`;
+  await withClient(serverUrl, (client) => client.query(`create database "${name}"`));
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    async drop() {
+      await withClient(serverUrl, (client) => client.query(`drop database if exists "${name}" with (force)`));
+    },
+  };
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client({ connectionString: url });
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
