@@ -70,7 +70,7 @@ const envSchema = z.object({
   RECONCILE_TICK_MS: milliseconds(1_000),
   RECONCILE_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
   RECONCILE_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(16),
-  POLL_FAST_INTERVAL_MS: milliseconds(15_000),
+  POLL_FAST_INTERVAL_MS: z.coerce.number().int().min(0).optional(),
   POLL_FAST_WINDOW_MS: milliseconds(10 * 60_000),
   POLL_SLOW_INTERVAL_MS: milliseconds(3 * 60_000),
   POLL_MIN_INTERVAL_MS: milliseconds(5_000),
@@ -173,7 +173,8 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       batchSize: env.RECONCILE_BATCH_SIZE,
       concurrency: env.RECONCILE_CONCURRENCY,
       cadence: {
-        fastIntervalMs: env.POLL_FAST_INTERVAL_MS,
+        // Against the sandbox a newcomer should see a payment change within seconds, not 15 s.
+        fastIntervalMs: env.POLL_FAST_INTERVAL_MS ?? (kaspi.mode === 'sandbox' ? 5_000 : 15_000),
         fastWindowMs: env.POLL_FAST_WINDOW_MS,
         slowIntervalMs: env.POLL_SLOW_INTERVAL_MS,
         minIntervalMs: env.POLL_MIN_INTERVAL_MS,

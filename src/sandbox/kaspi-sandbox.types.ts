@@ -154,7 +154,7 @@ export interface SandboxCallParams {
 }
 
 export interface SandboxCallRecord {
-  /** Increases by one per call, across resets of the log's window. */
+  /** Increases by one per call and is never reused, not even after a reset. */
   seq: number;
   at: string;
   mode: SandboxMode;

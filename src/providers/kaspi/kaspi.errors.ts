@@ -14,23 +14,12 @@ export type KaspiMode = 'direct' | 'proxy';
 export type KaspiOperation = 'create' | 'status' | 'refund' | 'details' | 'cancel';
 
 /**
- * Calls after which a broken-off answer leaves the outcome unknown: the invoice or the refund may
- * exist. The others change nothing that a later status poll would not show, so asking again is safe.
+ * Calls after which a broken-off answer leaves the outcome unknown, and what may exist because of
+ * them. The other calls change nothing that a later status poll would not show: asking again is safe.
  */
-const OUTCOME_AT_RISK: Readonly<Record<KaspiOperation, boolean>> = {
-  create: true,
-  refund: true,
-  status: false,
-  details: false,
-  cancel: false,
-};
-
-const WHAT_MAY_EXIST: Readonly<Record<KaspiOperation, string>> = {
+const AT_RISK_IF_LOST: Readonly<Partial<Record<KaspiOperation, string>>> = {
   create: 'the invoice may have been sent',
   refund: 'the refund may have been made',
-  status: '',
-  details: '',
-  cancel: '',
 };
 
 export interface KaspiCallFacts {
@@ -123,10 +112,11 @@ export function noUsableAnswer(facts: KaspiCallFacts, reason: string): ProviderE
       { cause },
     );
   }
-  if (OUTCOME_AT_RISK[facts.operation]) {
+  const atRisk = AT_RISK_IF_LOST[facts.operation];
+  if (atRisk) {
     return new ProviderOutcomeUnknownError(
       KASPI_PROVIDER_ID,
-      `${subject(facts)} gave no usable answer: ${reason}; ${WHAT_MAY_EXIST[facts.operation]}, check before retrying`,
+      `${subject(facts)} gave no usable answer: ${reason}; ${atRisk}, check before retrying`,
       null,
       { cause },
     );
@@ -142,24 +132,20 @@ export function noUsableAnswer(facts: KaspiCallFacts, reason: string): ProviderE
  */
 export function failureFromCode(facts: KaspiCallFacts, code: string | null): ProviderError {
   const described = describeCode(code);
-  if (code !== null) {
-    const outcome = classifyKaspiFailureCode(code);
-    if (outcome.kind === 'unavailable') {
-      return new ProviderUnavailableError(
-        KASPI_PROVIDER_ID,
-        `${subject(facts)}: Kaspi is temporarily unavailable (${described}); nothing was done`,
-        outcome.providerCode,
-        { cause: new KaspiCallFailure(facts, described) },
-      );
-    }
+  const cause = new KaspiCallFailure(facts, described);
+  const outcome = code === null ? null : classifyKaspiFailureCode(code);
+  if (outcome?.kind === 'unavailable') {
+    return new ProviderUnavailableError(
+      KASPI_PROVIDER_ID,
+      `${subject(facts)}: Kaspi is temporarily unavailable (code ${outcome.providerCode}); nothing was done`,
+      outcome.providerCode,
+      { cause },
+    );
   }
   const error = new ProviderRejectedError(KASPI_PROVIDER_ID, `${subject(facts)} was rejected: ${described}`, code, {
-    cause: new KaspiCallFailure(facts, described),
+    cause,
   });
-  if (code !== null) {
-    const outcome = classifyKaspiFailureCode(code);
-    error.retryable = outcome.kind === 'rejected' && outcome.retryable;
-  }
+  error.retryable = outcome?.retryable ?? false;
   return error;
 }
 

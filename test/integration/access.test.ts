@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ADMIN_KEY, collect, SERVICE_KEY, startTestGateway, VIEWER_KEY, type TestGateway } from '../support/gateway';
+
+const OPERATIONS: Record<string, { query: string; variables?: Record<string, unknown> }> = {
+  createKaspiPayment: {
+    query: `mutation { createKaspiPayment(input: { shopId: 41, amount: 10, phone: "77015211545" }) { errors { code } } }`,
+  },
+  refund: { query: `mutation { refund(input: { shopId: 41, externalId: "1", amount: 1 }) { errors { code } } }` },
+  paymentStatus: { query: `{ paymentStatus(externalId: "1") { id } }` },
+  payment: { query: `{ payment(id: "00000000-0000-0000-0000-000000000000") { id } }` },
+  configs: { query: `{ configs { shopId } }` },
+  logs: { query: `{ logs(limit: 1) { id } }` },
+  createConfig: { query: `mutation { createConfig(input: { shopId: 42, organizationBin: "210440028324" }) { errors { code } } }` },
+  updateConfig: { query: `mutation { updateConfig(shopId: 41, input: { description: "x" }) { errors { code } } }` },
+  deactivateConfig: { query: `mutation { deactivateConfig(shopId: 43) { errors { code } } }` },
+};
+
+const ALLOWED: Record<string, string[]> = {
+  admin: Object.keys(OPERATIONS),
+  service: ['createKaspiPayment', 'refund', 'paymentStatus', 'payment'],
+  viewer: ['paymentStatus', 'payment', 'configs', 'logs'],
+};
+
+const KEYS: Record<string, string> = { admin: ADMIN_KEY, service: SERVICE_KEY, viewer: VIEWER_KEY };
+
+describe('access by API key and role', () => {
+  let gw: TestGateway;
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    await gw.gql(
+      `mutation { createConfig(input: { shopId: 41, organizationBin: "210440028324", deviceToken: "4f3c2b1a-0d9e-4c8b-a7f6-5e4d3c2b1a09" }) { errors { code } } }`,
+    );
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  for (const role of ['admin', 'service', 'viewer']) {
+    for (const name of Object.keys(OPERATIONS)) {
+      const allowed = ALLOWED[role].includes(name);
+      it(`${allowed ? 'lets' : 'forbids'} the ${role} role ${allowed ? 'use' : 'to use'} ${name}`, async () => {
+        const result = await gw.gql(OPERATIONS[name].query, {}, KEYS[role]);
+        if (allowed) {
+          expect(result.errors).toBeUndefined();
+        } else {
+          expect(result.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+        }
+      });
+    }
+  }
+
+  it('answers UNAUTHENTICATED without a key and with a wrong one', async () => {
+    const none = await gw.gql(`{ configs { shopId } }`, {}, null);
+    expect(none.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    const wrong = await gw.gql(`{ configs { shopId } }`, {}, 'not-a-real-key-0123456789');
+    expect(wrong.errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+    expect(wrong.data).toBeNull();
+  });
+
+  it('asks for the same key over graphql-ws, in connectionParams.authorization', async () => {
+    const query = `subscription { paymentStatusChanged { status } }`;
+    const anonymous = collect<any>(gw.subscribe({ key: null }), query);
+    await expect(anonymous.waitFor(() => false, 3_000)).rejects.toThrow(/UNAUTHENTICATED/);
+
+    const wrong = collect<any>(gw.subscribe({ key: 'not-a-real-key-0123456789' }), query);
+    await expect(wrong.waitFor(() => false, 3_000)).rejects.toThrow(/UNAUTHENTICATED/);
+
+    for (const role of ['admin', 'service', 'viewer']) {
+      const subscriber = collect<any>(gw.subscribe({ key: KEYS[role] }), `subscription { paymentStatusChanged(shopId: 41) { status } }`);
+      await gw.gql(`mutation { createKaspiPayment(input: { shopId: 41, amount: 12, phone: "77015211545" }) { errors { code } } }`);
+      const events = await subscriber.waitFor((seen) => seen.length > 0);
+      expect(events[0].paymentStatusChanged.status).toBe('WAITING');
+      subscriber.unsubscribe();
+    }
+  });
+
+  it('creates, uses and revokes a key stored in the database', async () => {
+    const { key, id } = await gw.gateway.services.apiKeys.create('viewer', 'ops-dashboard');
+    expect((await gw.gql(`{ configs { shopId } }`, {}, key)).errors).toBeUndefined();
+    expect((await gw.gql(`mutation { deactivateConfig(shopId: 41) { errors { code } } }`, {}, key)).errors?.[0].extensions?.code).toBe(
+      'FORBIDDEN',
+    );
+    expect(await gw.gateway.services.apiKeys.revoke(id)).toBe(1);
+    expect((await gw.gql(`{ configs { shopId } }`, {}, key)).errors?.[0].extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
