@@ -1,0 +1,134 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import { eventually, startTestGateway, type TestGateway } from '../support/gateway';
+
+const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status refundableAmount } errors { code message providerCode retryable } } }`;
+const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id amount status } payment { refundedAmount refundableAmount } errors { code message providerCode } } }`;
+const STATUS = `query ($id: String!) { paymentStatus(externalId: $id) { status providerStatus } }`;
+const LOGS = `query ($shopId: Int, $externalId: String) { logs(shopId: $shopId, externalId: $externalId, limit: 500) { operationType status errorCode errorMessage externalId amount } }`;
+
+const SHOP = 51;
+const TOKEN = '7d9e8f10-2a3b-4c5d-8e6f-a1b2c3d4e5f6';
+
+type Fault = 'latency' | 'drop' | 'empty' | 'malformed' | 'http5xx' | 'unavailable';
+/** Faults where Kaspi did the work and only the answer was lost. */
+const APPLIED: Fault[] = ['latency', 'drop', 'empty', 'malformed'];
+
+describe('Kaspi faults: unknown is not failed, and nothing is sent twice', () => {
+  let gw: TestGateway;
+  let sandbox: SandboxControlClient;
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
+      input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: TOKEN },
+    });
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  describe.each<[Fault, string]>([
+    ['latency', 'UNKNOWN'],
+    ['drop', 'UNKNOWN'],
+    ['empty', 'UNKNOWN'],
+    ['malformed', 'UNKNOWN'],
+    ['http5xx', 'UNKNOWN'],
+    ['unavailable', 'FAILED'],
+  ])('on create, a %s answer', (fault, expectedStatus) => {
+    it(`leaves the payment ${expectedStatus}, sends one invoice at most, and a retry with the same key sends none`, async () => {
+      await sandbox.injectFault({ operation: 'create', fault, latencyMs: 2_500 });
+      const before = await sandbox.state();
+      const key = `fault-create-${fault}`;
+      const input = { shopId: SHOP, amount: 77, phone: '77015211545', idempotencyKey: key };
+
+      const first = await gw.gql(CREATE, { input });
+      expect(first.status).toBe(200);
+      const { payment, errors } = first.data.createKaspiPayment;
+      expect(payment.status).toBe(expectedStatus);
+      expect(payment.externalId).toBeNull();
+      expect(errors).toEqual([
+        expect.objectContaining({ code: 'PROVIDER_UNAVAILABLE', providerCode: fault === 'unavailable' ? '-999' : null }),
+      ]);
+      expect(errors[0].message).not.toMatch(/StatusCode|ECONN|socket|<html/i);
+
+      // A late answer is logged by the sandbox only when it is finally sent.
+      const after = await eventually(async () => {
+        const state = await sandbox.state();
+        return (state.counters.create ?? 0) > (before.counters.create ?? 0) ? state : undefined;
+      }, 5_000, 'the sandbox to record the create call');
+      expect(after.counters.create - (before.counters.create ?? 0)).toBe(1);
+      const invoicesIssued = after.payments.length - before.payments.length;
+      expect(invoicesIssued).toBe(APPLIED.includes(fault) ? 1 : 0);
+
+      const retry = await gw.gql(CREATE, { input });
+      expect(retry.data.createKaspiPayment.payment.id).toBe(payment.id);
+      expect(retry.data.createKaspiPayment.payment.status).toBe(expectedStatus);
+      expect((await sandbox.state()).counters.create).toBe(after.counters.create);
+
+      const logs = await gw.gql(LOGS, { shopId: SHOP });
+      expect(logs.data.logs).toContainEqual(
+        expect.objectContaining({ operationType: 'CREATE', status: expectedStatus, errorCode: 'PROVIDER_UNAVAILABLE', amount: 77 }),
+      );
+    });
+  });
+
+  it('keeps a payment as it is while status checks fail, and logs each failed check', async () => {
+    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 30, phone: '77015211545' } });
+    const externalId = created.data.createKaspiPayment.payment.externalId;
+    for (const fault of ['latency', 'drop', 'empty', 'malformed', 'http5xx', 'unavailable'] as Fault[]) {
+      await sandbox.injectFault({ operation: 'status', fault, latencyMs: 2_500 });
+    }
+    await sandbox.confirm(externalId);
+    for (let i = 0; i < 3; i += 1) {
+      const status = await gw.gql(STATUS, { id: externalId });
+      expect(status.errors).toBeUndefined();
+      expect(['WAITING', 'PROCESSED']).toContain(status.data.paymentStatus.status);
+    }
+    const failedChecks = await eventually(async () => {
+      const logs = await gw.gql(LOGS, { externalId });
+      const failed = logs.data.logs.filter((row: any) => row.operationType === 'STATUS' && row.errorCode === 'PROVIDER_UNAVAILABLE');
+      return failed.length >= 6 ? failed : undefined;
+    }, 20_000, 'six failed status checks in the log');
+    expect(failedChecks).toHaveLength(6);
+    const settled = await eventually(async () => {
+      const status = await gw.gql(STATUS, { id: externalId });
+      return status.data.paymentStatus.status === 'PROCESSED' ? status.data.paymentStatus : undefined;
+    }, 20_000, 'the payment to be seen as PROCESSED once Kaspi answers again');
+    expect(settled.providerStatus).toBe('Processed');
+  });
+
+  it('reserves an unknown refund, releases a refused one, and never refunds above the amount', async () => {
+    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
+    const externalId = created.data.createKaspiPayment.payment.externalId;
+    await sandbox.confirm(externalId);
+    await eventually(async () => ((await gw.gql(STATUS, { id: externalId })).data.paymentStatus.status === 'PROCESSED' ? true : undefined));
+
+    const outcomes: Array<[Fault, string]> = [
+      ['latency', 'UNKNOWN'],
+      ['drop', 'UNKNOWN'],
+      ['empty', 'UNKNOWN'],
+      ['malformed', 'UNKNOWN'],
+      ['http5xx', 'UNKNOWN'],
+      ['unavailable', 'FAILED'],
+    ];
+    for (const [fault, expected] of outcomes) {
+      await sandbox.injectFault({ operation: 'refund', fault, latencyMs: 2_500 });
+      const result = await gw.gql(REFUND, { input: { shopId: SHOP, externalId, amount: 10 } });
+      expect(result.data.refund.refund.status).toBe(expected);
+      expect(result.data.refund.errors[0].code).toBe('PROVIDER_UNAVAILABLE');
+    }
+    // Five refunds of 10 are of unknown outcome: 50 stays reserved, 50 can still be refunded.
+    const more = await gw.gql(REFUND, { input: { shopId: SHOP, externalId, amount: 50 } });
+    expect(more.data.refund.errors).toEqual([]);
+    expect(more.data.refund.payment).toMatchObject({ refundedAmount: 50, refundableAmount: 0 });
+    const over = await gw.gql(REFUND, { input: { shopId: SHOP, externalId, amount: 0.01 } });
+    expect(over.data.refund.errors[0].code).toBe('REFUND_EXCEEDS_AVAILABLE');
+
+    const atKaspi = await sandbox.payment(externalId);
+    // Four spoiled answers still refunded at Kaspi (10 each), plus the 50: within the 100 paid.
+    expect(atKaspi?.refundedAmount).toBe(90);
+  });
+});
