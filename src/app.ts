@@ -79,7 +79,9 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
     const port = (server.httpServer.address() as AddressInfo).port;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
 
-    registry.register(createKaspiProvider(kaspiSettings(config, url)));
+    const kaspi = createKaspiProvider(kaspiSettings(config, url));
+    registry.register(kaspi);
+    cleanups.push(() => kaspi.close());
 
     await services.events.start();
     cleanups.push(() => services.events.stop());

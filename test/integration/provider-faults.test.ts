@@ -59,7 +59,7 @@ describe('Kaspi faults: unknown is not failed, and nothing is sent twice', () =>
         const state = await sandbox.state();
         return (state.counters.create ?? 0) > (before.counters.create ?? 0) ? state : undefined;
       }, 5_000, 'the sandbox to record the create call');
-      expect(after.counters.create - (before.counters.create ?? 0)).toBe(1);
+      expect((after.counters.create ?? 0) - (before.counters.create ?? 0)).toBe(1);
       const invoicesIssued = after.payments.length - before.payments.length;
       expect(invoicesIssued).toBe(APPLIED.includes(fault) ? 1 : 0);
 
