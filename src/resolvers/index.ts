@@ -3,6 +3,7 @@ import { ConfigResolver } from './config.resolver';
 import { LogResolver } from './log.resolver';
 import { PaymentResolver } from './payment.resolver';
 import { RefundResolver } from './refund.resolver';
+import { ResolutionResolver } from './resolution.resolver';
 import { SubscriptionResolver } from './subscription.resolver';
 
-export const RESOLVERS = [PaymentResolver, RefundResolver, ConfigResolver, LogResolver, SubscriptionResolver] as const;
+export const RESOLVERS = [PaymentResolver, RefundResolver, ResolutionResolver, ConfigResolver, LogResolver, SubscriptionResolver] as const;

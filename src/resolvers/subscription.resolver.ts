@@ -22,9 +22,14 @@ export class SubscriptionResolver {
     @Root() change: StatusChange,
     @Arg('externalId', () => String, { nullable: true }) _externalId: string | null,
     @Arg('shopId', () => Int, { nullable: true }) _shopId: number | null,
-    @Arg('since', () => Date, { nullable: true }) _since: Date | null,
+    @Arg('since', () => Date, {
+      nullable: true,
+      description: 'Replay every change committed after this moment before going live, e.g. the changedAt of the last change seen before a reconnect.',
+    })
+    _since: Date | null,
   ): PaymentStatusChangeView {
     return Object.assign(new PaymentStatusChangeView(), {
+      id: change.eventId.toString(),
       payment: PaymentView.from(change.payment),
       previousStatus: change.previousStatus,
       status: change.status,

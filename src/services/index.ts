@@ -35,16 +35,17 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
     },
     logger.child({ component: 'payments' }),
   );
+  const refunds = new RefundService(registry, audit, events, {
+    maxPaymentAmountTenge: config.maxPaymentAmountTenge,
+    idempotencyWaitMs: config.idempotencyWaitMs,
+  });
   return {
     apiKeys: new ApiKeyService(em, config.apiKeys),
     audit,
     configs: new ConfigService(registry, audit),
     events,
     payments,
-    refunds: new RefundService(registry, audit, events, {
-      maxPaymentAmountTenge: config.maxPaymentAmountTenge,
-      idempotencyWaitMs: config.idempotencyWaitMs,
-    }),
-    reconciler: new ReconcilerService(em, payments, audit, events, config.reconciler, logger.child({ component: 'reconciler' })),
+    refunds,
+    reconciler: new ReconcilerService(em, payments, refunds, audit, events, config.reconciler, logger.child({ component: 'reconciler' })),
   };
 }

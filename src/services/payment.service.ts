@@ -29,6 +29,15 @@ export interface CreatePaymentCommand {
   idempotencyKey?: string | null;
 }
 
+export interface ResolvePaymentCommand {
+  paymentId: string;
+  /** The provider's id of the invoice, found by a human at the provider. */
+  externalId?: string | null;
+  /** The invoice does not exist at the provider. */
+  markFailed?: boolean | null;
+  reason: string;
+}
+
 export interface PaymentResult {
   payment: Payment | null;
   errors: UserError[];
@@ -106,6 +115,16 @@ export class PaymentService {
           requestId: ctx.requestId,
         } as Payment);
         tx.persist(row);
+        // The attempt is audited before the call: a crash during it still leaves a trace of a
+        // call that may have reached the provider.
+        this.audit.record(tx, {
+          ...auditBase(row),
+          operationType: LogOperation.CREATE,
+          amount,
+          status: PaymentStatus.PENDING,
+          actor: ctx.actor.label,
+          requestId: ctx.requestId,
+        });
         return row;
       });
     } catch (error) {
@@ -138,6 +157,69 @@ export class PaymentService {
   async findByExternalId(em: EntityManager, externalId: string): Promise<Payment | null> {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(externalId)) return null;
     return em.findOne(Payment, { externalId }, { populate: ['refunds'], orderBy: { createdAt: 'desc' } });
+  }
+
+  /** Payments for the admin frontend, newest first; e.g. every UNKNOWN payment waiting for a human. */
+  async list(em: EntityManager, filter: { status?: PaymentStatus | null; shopId?: number | null; limit: number }): Promise<Payment[]> {
+    const where: Record<string, unknown> = {};
+    if (filter.status != null) where.status = filter.status;
+    if (filter.shopId != null) where.shopId = filter.shopId;
+    const limit = Math.min(Math.max(1, Math.trunc(filter.limit)), 500);
+    return em.find(Payment, where, { populate: ['refunds'], orderBy: { createdAt: 'desc' }, limit });
+  }
+
+  /**
+   * Settles an UNKNOWN payment that the gateway cannot settle by itself (its create call broke off,
+   * so the provider's id was never learned). An admin who found the invoice at the provider attaches
+   * its id, after which the reconciler polls it like any other; or, having made sure no invoice
+   * exists, marks it FAILED. Either way the audit log keeps who did it and why.
+   */
+  async resolveUnknown(ctx: UseCaseContext, input: ResolvePaymentCommand): Promise<PaymentResult> {
+    const check = new InputCheck();
+    const externalId = input.externalId == null ? null : check.externalId(input.externalId);
+    const reason = check.text(input.reason, 500, ['input', 'reason']);
+    if (!reason || reason.length < 3) check.fail(['input', 'reason'], 'reason must say why, in at least 3 characters');
+    if ((externalId == null) === !input.markFailed) {
+      check.fail(['input'], 'give either externalId (the invoice exists at the provider) or markFailed: true (it does not)');
+    }
+    if (!check.ok) return { payment: null, errors: check.errors };
+
+    const existing = await this.findById(ctx.em.fork(), input.paymentId);
+    if (!existing) return { payment: null, errors: [userError(ErrorCode.PAYMENT_NOT_FOUND, 'no such payment', ['input', 'paymentId'])] };
+    if (externalId) {
+      const owner = await ctx.em.fork().findOne(Payment, { provider: existing.provider, externalId });
+      if (owner && owner.id !== existing.id) {
+        return { payment: null, errors: [userError(ErrorCode.BAD_INPUT, `externalId ${externalId} already belongs to another payment`, ['input', 'externalId'])] };
+      }
+    }
+
+    const refusal = await inTransaction(ctx.em, async (tx) => {
+      const payment = await tx.findOneOrFail(Payment, { id: existing.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      if (payment.status !== PaymentStatus.UNKNOWN || payment.externalId) {
+        return userError(ErrorCode.BAD_INPUT, `only an UNKNOWN payment without a provider id can be resolved; this one is ${payment.status}`, ['input', 'paymentId']);
+      }
+      if (externalId) {
+        payment.externalId = externalId;
+        payment.nextPollAt = new Date();
+      } else {
+        payment.errorMessage = `marked FAILED by ${ctx.actor.label}: ${reason}`.slice(0, 500);
+        await changeStatus(tx, this.events, payment, PaymentStatus.FAILED);
+      }
+      this.audit.record(tx, {
+        ...auditBase(payment),
+        operationType: LogOperation.RESOLVE,
+        amount: payment.amount,
+        status: payment.status,
+        actor: ctx.actor.label,
+        requestId: ctx.requestId,
+        details: { action: externalId ? 'attachExternalId' : 'markFailed', reason },
+      });
+      return null;
+    });
+    if (refusal) return { payment: null, errors: [refusal] };
+    this.events.wake();
+    if (externalId) await this.checkStatus(ctx.em, existing.id, { actor: ctx.actor.label, requestId: ctx.requestId });
+    return { payment: await this.findById(ctx.em.fork(), existing.id), errors: [] };
   }
 
   /**

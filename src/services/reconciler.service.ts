@@ -13,6 +13,7 @@ import { inTransaction } from './context';
 import type { PaymentEventsService } from './payment-events.service';
 import { changeStatus } from './payment-lifecycle';
 import { auditBase, type PaymentService } from './payment.service';
+import type { RefundService } from './refund.service';
 
 export interface ReconcilerSettings {
   tickMs: number;
@@ -37,11 +38,13 @@ export class ReconcilerService {
   private timer: NodeJS.Timeout | null = null;
   private current: Promise<void> | null = null;
   private stopped = true;
+  private lastRefundSweepAt = 0;
   lastTickAt: Date | null = null;
 
   constructor(
     private readonly em: EntityManager,
     private readonly payments: PaymentService,
+    private readonly refunds: RefundService,
     private readonly audit: AuditService,
     private readonly events: PaymentEventsService,
     private readonly settings: ReconcilerSettings,
@@ -71,6 +74,7 @@ export class ReconcilerService {
         this.logger.error({ err: error, paymentId: id }, 'status check failed');
       }),
     );
+    await this.sweepUnknownRefunds();
     this.lastTickAt = new Date();
     return due.length;
   }
@@ -111,6 +115,22 @@ export class ReconcilerService {
       ],
     );
     return rows.map((row) => row.id);
+  }
+
+  /** Asks the provider, where it can tell, what became of refunds whose outcome is unknown. */
+  private async sweepUnknownRefunds(): Promise<void> {
+    const interval = this.settings.cadence.minIntervalMs * 6;
+    if (Date.now() - this.lastRefundSweepAt < interval) return;
+    this.lastRefundSweepAt = Date.now();
+    const rows = await this.em.fork().getConnection().execute<{ payment_id: string }[]>(
+      `select distinct payment_id from refund where status = ? and updated_at < now() - (? * interval '1 millisecond') limit ?`,
+      [RefundStatus.UNKNOWN, this.settings.cadence.minIntervalMs, this.settings.batchSize],
+    );
+    await runLimited(rows, this.settings.concurrency, (row) =>
+      this.refunds.reconcileUnknownRefunds(this.em, row.payment_id, { actor: ACTOR, requestId: randomUUID() }).catch((error) => {
+        this.logger.error({ err: error, paymentId: row.payment_id }, 'refund reconciliation failed');
+      }),
+    );
   }
 
   private async recoverInterruptedPayments(): Promise<void> {

@@ -25,6 +25,12 @@ export interface RefundCommand {
   idempotencyKey?: string | null;
 }
 
+export interface ResolveRefundCommand {
+  refundId: string;
+  outcome: 'SUCCEEDED' | 'FAILED';
+  reason: string;
+}
+
 export interface RefundOutcome {
   refund: Refund | null;
   payment: Payment | null;
@@ -103,6 +109,105 @@ export class RefundService {
     return this.recordOutcome(ctx, refund.id, outcome);
   }
 
+  /**
+   * Settles an UNKNOWN refund by what a human learned at the provider: SUCCEEDED counts it as
+   * refunded, FAILED releases its reserved amount. Audited with who did it and why.
+   */
+  async resolveUnknown(ctx: UseCaseContext, input: ResolveRefundCommand): Promise<RefundOutcome> {
+    const check = new InputCheck();
+    const reason = check.text(input.reason, 500, ['input', 'reason']);
+    if (!reason || reason.length < 3) check.fail(['input', 'reason'], 'reason must say why, in at least 3 characters');
+    if (!/^[0-9a-f-]{36}$/i.test(input.refundId)) check.fail(['input', 'refundId'], 'refundId must be a refund id');
+    if (!check.ok) return { refund: null, payment: null, errors: check.errors };
+
+    const found = await ctx.em.fork().findOne(Refund, { id: input.refundId });
+    if (!found) return { refund: null, payment: null, errors: [userError(ErrorCode.PAYMENT_NOT_FOUND, 'no such refund', ['input', 'refundId'])] };
+    const refusal = await inTransaction(ctx.em, async (tx) => {
+      const payment = await tx.findOneOrFail(Payment, { id: found.payment.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const refund = await tx.findOneOrFail(Refund, { id: found.id });
+      if (refund.status !== RefundStatus.UNKNOWN) {
+        return userError(ErrorCode.BAD_INPUT, `only an UNKNOWN refund can be resolved; this one is ${refund.status}`, ['input', 'refundId']);
+      }
+      this.settleUnknown(refund, payment, input.outcome, `resolved by ${ctx.actor.label}: ${reason}`);
+      this.audit.record(tx, {
+        ...auditBase(payment),
+        operationType: LogOperation.RESOLVE,
+        amount: refund.amount,
+        status: refund.status,
+        refundId: refund.id,
+        actor: ctx.actor.label,
+        requestId: ctx.requestId,
+        details: { action: 'resolveRefund', outcome: input.outcome, reason },
+      });
+      return null;
+    });
+    if (refusal) return { refund: null, payment: null, errors: [refusal] };
+    const refund = await ctx.em.fork().findOneOrFail(Refund, { id: found.id }, { populate: ['payment', 'payment.refunds'] });
+    return { refund, payment: refund.payment, errors: [] };
+  }
+
+  /**
+   * Where the provider can say how much of a payment is left to refund (Kaspi direct:
+   * payment/details), settles the payment's UNKNOWN refunds from it: the provider's refunded total
+   * less the refunds we know succeeded is what the unknown ones came to. Only an unambiguous answer
+   * is applied — none of them, all of them, or exactly one — anything else waits for a human.
+   *
+   * @returns how many refunds it settled.
+   */
+  async reconcileUnknownRefunds(em: EntityManager, paymentId: string, origin: { actor: string; requestId: string }): Promise<number> {
+    const payment = await em.fork().findOne(Payment, { id: paymentId }, { populate: ['refunds'] });
+    if (!payment?.externalId) return 0;
+    const provider = findProvider(this.registry, payment.provider);
+    if (!provider?.getRefundableAmount) return 0;
+    if (!payment.refunds.getItems().some((refund) => refund.status === RefundStatus.UNKNOWN)) return 0;
+    const externalId = payment.externalId;
+    const outcome = await callProvider(() =>
+      provider.getRefundableAmount!({
+        externalId,
+        routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
+        requestId: origin.requestId,
+      }),
+    );
+    if (outcome.kind !== 'ok') return 0;
+
+    return inTransaction(em, async (tx) => {
+      const locked = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const refunds = await tx.find(Refund, { payment: paymentId });
+      // A refund still in flight would make the provider's figure a moving target.
+      if (refunds.some((refund) => refund.status === RefundStatus.PENDING)) return 0;
+      const unknown = refunds.filter((refund) => refund.status === RefundStatus.UNKNOWN);
+      const succeeded = refunds.filter((refund) => refund.status === RefundStatus.SUCCEEDED).reduce((sum, r) => sum + r.amount, 0);
+      const refundedAtProvider = outcome.value.total - outcome.value.available;
+      const unexplained = refundedAtProvider - succeeded;
+      const succeededIds = explainUnknownRefunds(unknown, unexplained);
+      if (!succeededIds) return 0;
+      const settled = unknown.map((refund) => [refund, succeededIds.has(refund.id) ? 'SUCCEEDED' : 'FAILED'] as const);
+      for (const [refund, result] of settled) {
+        this.settleUnknown(refund, locked, result, `settled from the provider's refundable amount (${tiynToTengeString(outcome.value.available)} tenge left)`);
+        this.audit.record(tx, {
+          ...auditBase(locked),
+          operationType: LogOperation.REFUND,
+          amount: refund.amount,
+          status: refund.status,
+          refundId: refund.id,
+          actor: origin.actor,
+          requestId: origin.requestId,
+          details: { reconciledFrom: 'refundableAmount', total: outcome.value.total, available: outcome.value.available },
+        });
+      }
+      return settled.length;
+    });
+  }
+
+  private settleUnknown(refund: Refund, payment: Payment, result: 'SUCCEEDED' | 'FAILED', note: string): void {
+    refund.status = result === 'SUCCEEDED' ? RefundStatus.SUCCEEDED : RefundStatus.FAILED;
+    refund.errorMessage = note.slice(0, 500);
+    if (result === 'SUCCEEDED') {
+      refund.errorCode = null;
+      payment.refundedAmount += refund.amount;
+    }
+  }
+
   /** Step one, under the payment's row lock: check what is left, then reserve the amount. */
   private async reserve(
     tx: EntityManager,
@@ -155,6 +260,15 @@ export class RefundService {
       requestId: ctx.requestId,
     } as Refund);
     tx.persist(refund);
+    this.audit.record(tx, {
+      ...auditBase(payment),
+      operationType: LogOperation.REFUND,
+      amount,
+      status: RefundStatus.PENDING,
+      refundId: refund.id,
+      actor: ctx.actor.label,
+      requestId: ctx.requestId,
+    });
     return { refund, payment };
   }
 
@@ -270,4 +384,30 @@ function refundErrors(refund: Refund): UserError[] {
     ];
   }
   return [];
+}
+
+const MAX_UNKNOWN_TO_EXPLAIN = 12;
+
+/**
+ * Which unknown refunds, taken together, make up `unexplained`? Answers only when every way of
+ * making it up uses the same amounts (so which of two equal refunds went through does not change
+ * any total); otherwise null, and a human decides.
+ */
+export function explainUnknownRefunds(unknown: Array<{ id: string; amount: Tiyn }>, unexplained: Tiyn): Set<string> | null {
+  if (unexplained < 0 || unknown.length === 0 || unknown.length > MAX_UNKNOWN_TO_EXPLAIN) return null;
+  const solutions = new Map<string, number>();
+  for (let mask = 0; mask < 1 << unknown.length; mask += 1) {
+    let sum = 0;
+    const amounts: number[] = [];
+    unknown.forEach((refund, index) => {
+      if (mask & (1 << index)) {
+        sum += refund.amount;
+        amounts.push(refund.amount);
+      }
+    });
+    if (sum === unexplained) solutions.set(amounts.sort((a, b) => a - b).join(','), mask);
+  }
+  if (solutions.size !== 1) return null;
+  const [mask] = solutions.values();
+  return new Set(unknown.filter((_, index) => mask & (1 << index)).map((refund) => refund.id));
 }

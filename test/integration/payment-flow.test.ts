@@ -88,11 +88,14 @@ describe('the seed flows, end to end through the gateway and the Kaspi sandbox',
     const logs = await gw.gql(`query { logs(shopId: 8) { operationType externalId amount status errorCode organizationBin actor } }`);
     const trail = logs.data.logs.reverse();
     expect(trail[0]).toMatchObject({ operationType: 'CONFIG_CREATE', organizationBin: '891027350515' });
-    expect(trail[1]).toMatchObject({ operationType: 'CREATE', externalId: payment.externalId, amount: 100, status: 'RemotePaymentCreated' });
+    expect(trail[1]).toMatchObject({ operationType: 'CREATE', amount: 100, status: 'PENDING' });
+    expect(trail[2]).toMatchObject({ operationType: 'CREATE', externalId: payment.externalId, amount: 100, status: 'RemotePaymentCreated' });
     expect(trail.filter((row: any) => row.operationType === 'STATUS').map((row: any) => row.status)).toContain('Processed');
     const refunds = trail.filter((row: any) => row.operationType === 'REFUND');
     expect(refunds.map((row: any) => [row.amount, row.status, row.errorCode])).toEqual([
+      [50, 'PENDING', null],
       [50, 'SUCCEEDED', null],
+      [50, 'PENDING', null],
       [50, 'SUCCEEDED', null],
       [1, 'FAILED', 'REFUND_EXCEEDS_AVAILABLE'],
     ]);

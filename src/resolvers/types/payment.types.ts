@@ -107,6 +107,9 @@ export class PaymentView {
 
 @ObjectType('PaymentStatusChange')
 export class PaymentStatusChangeView {
+  @Field(() => ID, { description: 'The change\'s own id, increasing in commit order: a client that replays with `since` can drop what it already has.' })
+  id!: string;
+
   @Field(() => PaymentView)
   payment!: PaymentView;
 

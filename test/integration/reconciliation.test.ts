@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import { collect, eventually, startTestGateway, type TestGateway } from '../support/gateway';
+
+const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
+const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id status amount } errors { code } } }`;
+const PAYMENT = `query ($id: ID!) { payment(id: $id) { id externalId status providerStatus refundedAmount refundableAmount refunds { id status amount } } }`;
+const RESOLVE_PAYMENT = `mutation ($input: ResolvePaymentInput!) { resolveUnknownPayment(input: $input) { payment { status externalId } errors { code message } } }`;
+const RESOLVE_REFUND = `mutation ($input: ResolveRefundInput!) { resolveUnknownRefund(input: $input) { refund { status } payment { refundedAmount } errors { code } } }`;
+const SHOP = 81;
+
+describe('reconciling what the gateway could not learn at once', () => {
+  let gw: TestGateway;
+  let sandbox: SandboxControlClient;
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ PAYMENT_LIFETIME_MS: '4000' });
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
+      input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: '5b6c7d8e-9f01-4a2b-8c3d-4e5f6a7b8c9d' },
+    });
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  async function paid(amount: number) {
+    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount, phone: '77015211545' } });
+    const { id, externalId } = created.data.createKaspiPayment.payment;
+    await sandbox.confirm(externalId);
+    await eventually(async () => ((await gw.gql(PAYMENT, { id })).data.payment.status === 'PROCESSED' ? true : undefined));
+    return { id, externalId };
+  }
+
+  it('lets an admin attach the invoice id to an UNKNOWN payment, after which polling takes over', async () => {
+    await sandbox.injectFault({ operation: 'create', fault: 'drop' });
+    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 64, phone: '77015211545' } });
+    const { id } = created.data.createKaspiPayment.payment;
+    expect(created.data.createKaspiPayment.payment.status).toBe('UNKNOWN');
+    // The invoice reached Kaspi although its answer was lost; an admin finds it there.
+    const invoice = (await sandbox.state()).payments.find((payment) => payment.amount === 64)!;
+
+    const listed = await gw.gql(`{ payments(status: UNKNOWN, shopId: ${SHOP}) { id } }`);
+    expect(listed.data.payments.map((payment: any) => payment.id)).toContain(id);
+
+    const noReason = await gw.gql(RESOLVE_PAYMENT, { input: { paymentId: id, externalId: invoice.qrPaymentId, reason: '' } });
+    expect(noReason.data.resolveUnknownPayment.errors[0].code).toBe('BAD_INPUT');
+    const resolved = await gw.gql(RESOLVE_PAYMENT, {
+      input: { paymentId: id, externalId: invoice.qrPaymentId, reason: 'found in the Kaspi merchant cabinet by amount and time' },
+    });
+    expect(resolved.data.resolveUnknownPayment.errors).toEqual([]);
+    expect(resolved.data.resolveUnknownPayment.payment).toEqual({ status: 'WAITING', externalId: invoice.qrPaymentId });
+
+    await sandbox.confirm(invoice.qrPaymentId);
+    await eventually(async () => ((await gw.gql(PAYMENT, { id })).data.payment.status === 'PROCESSED' ? true : undefined));
+
+    const again = await gw.gql(RESOLVE_PAYMENT, { input: { paymentId: id, markFailed: true, reason: 'second thoughts' } });
+    expect(again.data.resolveUnknownPayment.errors[0].code).toBe('BAD_INPUT');
+
+    const logs = await gw.gql(`query ($id: String) { logs(externalId: $id) { operationType actor status } }`, { id: invoice.qrPaymentId });
+    expect(logs.data.logs).toContainEqual({ operationType: 'RESOLVE', actor: 'env-admin-1', status: 'UNKNOWN' });
+  });
+
+  it('lets an admin mark FAILED an UNKNOWN payment that never reached Kaspi', async () => {
+    await sandbox.injectFault({ operation: 'create', fault: 'http5xx' });
+    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 65, phone: '77015211545' } });
+    const { id } = created.data.createKaspiPayment.payment;
+    const resolved = await gw.gql(RESOLVE_PAYMENT, { input: { paymentId: id, markFailed: true, reason: 'no such invoice in the cabinet' } });
+    expect(resolved.data.resolveUnknownPayment.payment.status).toBe('FAILED');
+  });
+
+  it('settles unknown refunds from what Kaspi says is left to refund', async () => {
+    const { id, externalId } = await paid(100);
+    // The first refund went through at Kaspi but its answer was lost; the second never got there.
+    await sandbox.injectFault({ operation: 'refund', fault: 'empty', applied: true });
+    const made = await gw.gql(REFUND, { input: { shopId: SHOP, externalId, amount: 10 } });
+    await sandbox.injectFault({ operation: 'refund', fault: 'http5xx', applied: false });
+    const lost = await gw.gql(REFUND, { input: { shopId: SHOP, externalId, amount: 20 } });
+    expect([made.data.refund.refund.status, lost.data.refund.refund.status]).toEqual(['UNKNOWN', 'UNKNOWN']);
+    expect((await gw.gql(PAYMENT, { id })).data.payment.refundableAmount).toBe(70);
+
+    const settled = await eventually(async () => {
+      const payment = (await gw.gql(PAYMENT, { id })).data.payment;
+      return payment.refunds.every((refund: any) => refund.status !== 'UNKNOWN') ? payment : undefined;
+    }, 15_000, 'the unknown refunds to be settled');
+    expect(settled.refunds.map((refund: any) => [refund.amount, refund.status])).toEqual([
+      [10, 'SUCCEEDED'],
+      [20, 'FAILED'],
+    ]);
+    expect(settled).toMatchObject({ refundedAmount: 10, refundableAmount: 90 });
+    expect((await sandbox.payment(externalId))?.refundedAmount).toBe(10);
+  });
+
+  it('lets an admin settle an unknown refund, and it counts exactly once', async () => {
+    const { externalId } = await paid(50);
+    await sandbox.injectFault({ operation: 'refund', fault: 'drop', applied: true });
+    const made = await gw.gql(REFUND, { input: { shopId: SHOP, externalId, amount: 5 } });
+    const resolved = await gw.gql(RESOLVE_REFUND, {
+      input: { refundId: made.data.refund.refund.id, outcome: 'SUCCEEDED', reason: 'return seen in the Kaspi cabinet' },
+    });
+    // The sweep may have settled it first; either way it is SUCCEEDED exactly once.
+    const status = resolved.data.resolveUnknownRefund.refund?.status ?? 'SUCCEEDED';
+    expect(status).toBe('SUCCEEDED');
+    const payment = await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { refundedAmount } }`, { id: externalId });
+    expect(payment.data.paymentStatus.refundedAmount).toBe(5);
+  });
+
+  it('expires an unpaid payment at the end of its lifetime and cancels the invoice at Kaspi', async () => {
+    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 66, phone: '77015211545' } });
+    const { id, externalId } = created.data.createKaspiPayment.payment;
+    await eventually(async () => ((await gw.gql(PAYMENT, { id })).data.payment.status === 'EXPIRED' ? true : undefined), 15_000, 'EXPIRED');
+    expect((await sandbox.payment(externalId))?.status).toBe('RemotePaymentCanceled');
+  });
+
+  it('keeps an unrecognised Kaspi status word without guessing an outcome', async () => {
+    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 67, phone: '77015211545' } });
+    const { id, externalId } = created.data.createKaspiPayment.payment;
+    await sandbox.forceStatus(externalId, 'RemotePaymentRejected');
+    const payment = await eventually(async () => {
+      const current = (await gw.gql(PAYMENT, { id })).data.payment;
+      return current.providerStatus === 'RemotePaymentRejected' ? current : undefined;
+    });
+    expect(payment.status).toBe('WAITING');
+  });
+
+  it('replays every change committed after `since` to a client that reconnects, then goes live', async () => {
+    const since = new Date().toISOString();
+    const first = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 68, phone: '77015211545' } });
+    await sandbox.confirm(first.data.createKaspiPayment.payment.externalId);
+    await eventually(async () =>
+      (await gw.gql(PAYMENT, { id: first.data.createKaspiPayment.payment.id })).data.payment.status === 'PROCESSED' ? true : undefined,
+    );
+
+    const subscriber = collect<any>(
+      gw.subscribe(),
+      `subscription ($since: DateTime) { paymentStatusChanged(shopId: ${SHOP}, since: $since) { id previousStatus status payment { id } } }`,
+      { since },
+    );
+    const replayed = await subscriber.waitFor((events) => events.length >= 2);
+    expect(replayed.map((event) => `${event.paymentStatusChanged.previousStatus}->${event.paymentStatusChanged.status}`)).toEqual([
+      'PENDING->WAITING',
+      'WAITING->PROCESSED',
+    ]);
+    const second = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 69, phone: '77015211545' } });
+    const live = await subscriber.waitFor((events) => events.length >= 3);
+    expect(live[2].paymentStatusChanged.payment.id).toBe(second.data.createKaspiPayment.payment.id);
+    const ids = live.map((event) => BigInt(event.paymentStatusChanged.id));
+    expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
+    expect(new Set(ids).size).toBe(ids.length);
+    subscriber.unsubscribe();
+  });
+});
