@@ -46,6 +46,14 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
     events,
     payments,
     refunds,
-    reconciler: new ReconcilerService(em, payments, refunds, audit, events, config.reconciler, logger.child({ component: 'reconciler' })),
+    reconciler: new ReconcilerService(
+      em,
+      payments,
+      refunds,
+      audit,
+      events,
+      { ...config.reconciler, leaseMs: config.kaspiTimeouts.statusMs * 2 + 2_000 },
+      logger.child({ component: 'reconciler' }),
+    ),
   };
 }

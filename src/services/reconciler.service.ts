@@ -22,10 +22,14 @@ export interface ReconcilerSettings {
   cadence: PollingCadence;
   /** A PENDING row older than this was left by a process that died mid-call. */
   pendingRecoveryMs: number;
+  /**
+   * How long a claimed payment is held by the instance that claimed it. Longer than one status
+   * call, short enough that a dead instance's claims pass to another soon.
+   */
+  leaseMs: number;
 }
 
 const ACTOR = 'reconciler';
-const LEASE_MS = 60_000;
 
 /**
  * Learns what the provider knows without anyone asking: polls every payment that is not final on
@@ -106,7 +110,7 @@ export class ReconcilerService {
            for update skip locked)
         returning id`,
       [
-        LEASE_MS,
+        this.settings.leaseMs,
         PaymentStatus.PENDING,
         PaymentStatus.WAITING,
         PaymentStatus.UNKNOWN,
