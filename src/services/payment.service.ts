@@ -218,7 +218,9 @@ export class PaymentService {
     });
     if (refusal) return { payment: null, errors: [refusal] };
     this.events.wake();
-    if (externalId) await this.checkStatus(ctx.em, existing.id, { actor: ctx.actor.label, requestId: ctx.requestId });
+    if (externalId && (await this.claimCheck(ctx.em, existing.id))) {
+      await this.checkStatus(ctx.em, existing.id, { actor: ctx.actor.label, requestId: ctx.requestId });
+    }
     return { payment: await this.findById(ctx.em.fork(), existing.id), errors: [] };
   }
 
@@ -229,17 +231,31 @@ export class PaymentService {
   async paymentStatus(ctx: UseCaseContext, externalId: string): Promise<Payment | null> {
     const payment = await this.findByExternalId(ctx.em, externalId);
     if (!payment || isFinalStatus(payment.status)) return payment;
-    const recentlyAsked =
-      payment.lastPolledAt && Date.now() - payment.lastPolledAt.getTime() < this.settings.cadence.minIntervalMs;
-    if (recentlyAsked) return payment;
+    if (!(await this.claimCheck(ctx.em, payment.id))) return payment;
     await this.checkStatus(ctx.em, payment.id, { actor: ctx.actor.label, requestId: ctx.requestId });
     return this.findById(ctx.em.fork(), payment.id);
   }
 
   /**
+   * Takes the right to ask the provider about a payment now. The database grants it to one caller
+   * per minimum interval, whichever instance or code path asks, so that the provider is never
+   * polled faster than it allows.
+   */
+  async claimCheck(em: EntityManager, paymentId: string): Promise<boolean> {
+    const rows = await em.fork().getConnection().execute<{ id: string }[]>(
+      `update payment set last_polled_at = now()
+        where id = ? and (last_polled_at is null or last_polled_at <= now() - (? * interval '1 millisecond'))
+        returning id`,
+      [paymentId, this.settings.cadence.minIntervalMs],
+    );
+    return rows.length === 1;
+  }
+
+  /**
    * Asks the provider for a payment's status and records the answer, the audit row and any status
-   * change. Used by `paymentStatus` and by the reconciler. Never throws for provider failures: they
-   * are recorded, and the next check is pushed back.
+   * change. Used by `paymentStatus` and by the reconciler, after {@link claimCheck} (or the
+   * reconciler's batch claim). Never throws for provider failures: they are recorded, and the next
+   * check is pushed back.
    */
   async checkStatus(em: EntityManager, paymentId: string, origin: CheckOrigin): Promise<void> {
     const payment = await em.fork().findOne(Payment, { id: paymentId });
@@ -258,7 +274,6 @@ export class PaymentService {
     let expire = false;
     await inTransaction(em, async (tx) => {
       const current = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      current.lastPolledAt = new Date();
       if (outcome.kind === 'ok') {
         current.pollFailures = 0;
         await this.applyProviderState(tx, current, outcome.value);

@@ -99,7 +99,7 @@ export class ReconcilerService {
 
   private async claimDuePayments(): Promise<string[]> {
     const rows = await this.em.fork().getConnection().execute<{ id: string }[]>(
-      `update payment set next_poll_at = now() + (? * interval '1 millisecond')
+      `update payment set next_poll_at = now() + (? * interval '1 millisecond'), last_polled_at = now()
         where id in (
           select id from payment
            where next_poll_at is not null and next_poll_at <= now()

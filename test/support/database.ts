@@ -11,8 +11,7 @@ export interface TestDatabase {
  * With DATABASE_URL set (CI's PostgreSQL run), each test file gets a database of its own on that
  * server, dropped afterwards, so files can run in parallel. Without it, the embedded database.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const serverUrl = process.env.DATABASE_URL;
+export async function createTestDatabase(serverUrl = process.env.DATABASE_URL): Promise<TestDatabase> {
   if (!serverUrl) return { url: undefined, drop: async () => undefined };
   const name = `kaspi_gw_test_${randomBytes(6).toString('hex')}`;
   await withClient(serverUrl, (client) => client.query(`create database "${name}"`));
@@ -33,5 +32,15 @@ async function withClient<T>(url: string, work: (client: Client) => Promise<T>):
     return await work(client);
   } finally {
     await client.end();
+  }
+}
+
+/** The local PostgreSQL server, when one answers: some tests need a real server whatever the run. */
+export async function reachablePostgres(url = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/test'): Promise<string | null> {
+  try {
+    await withClient(url, (client) => client.query('select 1'));
+    return url;
+  } catch {
+    return null;
   }
 }

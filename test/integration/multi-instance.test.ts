@@ -1,0 +1,163 @@
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKaspiSandbox } from '../../src/sandbox/kaspi-sandbox.server';
+import { createTestDatabase, reachablePostgres, type TestDatabase } from '../support/database';
+import { collect, eventually, SERVICE_KEY, ADMIN_KEY } from '../support/gateway';
+import { gql, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
+import { createClient } from 'graphql-ws';
+import WebSocket from 'ws';
+
+const POSTGRES = await reachablePostgres();
+const REDIS = await redisAnswers('127.0.0.1', 6379);
+const SHOP = 101;
+const MIN_POLL_INTERVAL_MS = 1_000;
+
+function redisAnswers(host: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => socket.write('PING\r\n'));
+    socket.setTimeout(1_000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
+const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id } errors { code } } }`;
+const STATUS = `query ($id: ID!) { payment(id: $id) { status } }`;
+
+describe.skipIf(!POSTGRES)('several gateway instances on one PostgreSQL', () => {
+  let sandbox: Awaited<ReturnType<typeof startKaspiSandbox>>;
+  let database: TestDatabase;
+  let a: GatewayProcess;
+  let b: GatewayProcess;
+  const dataDirs: string[] = [];
+
+  beforeAll(async () => {
+    sandbox = await startKaspiSandbox({ autoAdvanceMs: 0 });
+    database = await createTestDatabase(POSTGRES!);
+    const env = (name: string) => {
+      const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), `kaspi-gw-${name}-`));
+      dataDirs.push(dataDir);
+      return {
+        DATA_DIR: dataDir,
+        DATABASE_URL: database.url!,
+        ...(REDIS ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
+        KASPI_MODE: 'direct',
+        KASPI_BASE_URL: sandbox.url,
+        RECONCILE_TICK_MS: '100',
+        POLL_FAST_INTERVAL_MS: String(MIN_POLL_INTERVAL_MS),
+        POLL_MIN_INTERVAL_MS: String(MIN_POLL_INTERVAL_MS),
+        KASPI_CREATE_TIMEOUT_MS: '2000',
+        KASPI_STATUS_TIMEOUT_MS: '1000',
+        KASPI_REFUND_TIMEOUT_MS: '2000',
+        EVENT_POLL_MS: '100',
+      };
+    };
+    a = await startGatewayProcess(env('a'), 'instance-a');
+    b = await startGatewayProcess(env('b'), 'instance-b');
+    const config = await gql(a.graphqlUrl, `mutation { createConfig(input: { shopId: ${SHOP}, organizationBin: "891027350515", deviceToken: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f" }) { errors { code } } }`);
+    expect(config.data.createConfig.errors).toEqual([]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await a?.kill();
+    await b?.kill();
+    await sandbox?.close();
+    await database?.drop();
+    for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('shows a subscriber on A the change of a payment created and resolved through B', async () => {
+    const client = createClient({ url: a.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN_KEY}` }, retryAttempts: 0 });
+    const subscriber = collect<any>(client, `subscription { paymentStatusChanged(shopId: ${SHOP}) { status payment { id } } }`);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const created = await gql(b.graphqlUrl, CREATE, { input: { shopId: SHOP, amount: 10, phone: '77015211545' } });
+    const { id, externalId } = created.data.createKaspiPayment.payment;
+    sandbox.sandbox.simulateCustomer(externalId, 'confirm');
+    await gql(b.graphqlUrl, `query ($id: String!) { paymentStatus(externalId: $id) { status } }`, { id: externalId });
+    const events = await subscriber.waitFor((seen) => seen.some((event) => event.paymentStatusChanged.status === 'PROCESSED'));
+    expect(events.filter((event) => event.paymentStatusChanged.payment.id === id).map((event) => event.paymentStatusChanged.status)).toEqual([
+      'WAITING',
+      'PROCESSED',
+    ]);
+    await client.dispose();
+  });
+
+  it('sends one invoice for concurrent duplicates of one idempotency key split across A and B', async () => {
+    sandbox.sandbox.injectFault({ operation: 'create', fault: 'latency', latencyMs: 300 });
+    const before = sandbox.sandbox.snapshot().counters.create ?? 0;
+    const input = { shopId: SHOP, amount: 11, phone: '77015211545', idempotencyKey: 'split-across-instances' };
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => gql((i % 2 ? a : b).graphqlUrl, CREATE, { input }, SERVICE_KEY)),
+    );
+    expect(new Set(results.map((result) => result.data.createKaspiPayment.payment.id)).size).toBe(1);
+    expect((sandbox.sandbox.snapshot().counters.create ?? 0) - before).toBe(1);
+  });
+
+  it('never refunds above the amount with concurrent refunds split across A and B', async () => {
+    const created = await gql(a.graphqlUrl, CREATE, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
+    const { id, externalId } = created.data.createKaspiPayment.payment;
+    sandbox.sandbox.simulateCustomer(externalId, 'confirm');
+    await eventually(async () => ((await gql(a.graphqlUrl, STATUS, { id })).data.payment.status === 'PROCESSED' ? true : undefined));
+    const results = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => gql((i % 2 ? a : b).graphqlUrl, REFUND, { input: { shopId: SHOP, externalId, amount: 10 } }, SERVICE_KEY)),
+    );
+    expect(results.filter((result) => result.data.refund.errors.length === 0)).toHaveLength(10);
+    expect(sandbox.sandbox.payment(externalId)?.refundedAmount).toBe(100);
+  });
+
+  it('lets B finish what A held when A is killed, without polling any payment faster than Kaspi allows', async () => {
+    const ids: Array<{ id: string; externalId: string }> = [];
+    for (let i = 0; i < 30; i += 1) {
+      const created = await gql((i % 2 ? a : b).graphqlUrl, CREATE, { input: { shopId: SHOP, amount: 20 + i, phone: '77015211545' } });
+      ids.push(created.data.createKaspiPayment.payment);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    await a.kill('SIGKILL');
+    for (const { externalId } of ids) sandbox.sandbox.simulateCustomer(externalId, 'confirm');
+    await eventually(async () => {
+      for (const { id } of ids) {
+        if ((await gql(b.graphqlUrl, STATUS, { id })).data.payment.status !== 'PROCESSED') return undefined;
+      }
+      return true;
+    }, 30_000, 'B to see every payment paid');
+
+    const statusCalls = sandbox.sandbox.snapshot().calls.filter((call) => call.operation === 'status');
+    for (const { externalId } of ids) {
+      const times = statusCalls
+        .filter((call) => String(call.params.qrPaymentId) === externalId)
+        .map((call) => new Date(call.at).getTime())
+        .sort((x, y) => x - y);
+      expect(times.length).toBeGreaterThan(1);
+      const gaps = times.slice(1).map((time, index) => time - times[index]);
+      // The database grants one check per interval; the rest is the jitter of getting the call out.
+      expect(Math.min(...gaps), `status calls of ${externalId}`).toBeGreaterThanOrEqual(MIN_POLL_INTERVAL_MS - 50);
+    }
+  }, 90_000);
+});
+
+describe('the embedded database', () => {
+  it('refuses a second gateway process on the same DATA_DIR with a clear message', async () => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaspi-gw-embedded-'));
+    const first = await startGatewayProcess({ DATA_DIR: dataDir, DATABASE_URL: '' }, 'embedded-first');
+    try {
+      await expect(startGatewayProcess({ DATA_DIR: dataDir, DATABASE_URL: '' }, 'embedded-second')).rejects.toThrow(/exited with 1/);
+      const logs = fs.readdirSync(path.join(os.tmpdir(), 'kaspi-gateway-test-logs')).filter((name) => name.startsWith('embedded-second'));
+      const text = logs.map((name) => fs.readFileSync(path.join(os.tmpdir(), 'kaspi-gateway-test-logs', name), 'utf8')).join('\n');
+      expect(text).toMatch(/is in use by another gateway process/);
+      expect(text).toMatch(/DATABASE_URL/);
+    } finally {
+      await first.kill('SIGTERM');
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
