@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';
 import { PaymentEvent } from '../entities/payment-event.entity';
+import type { OutboxNotifier } from './outbox-notifier';
 
 /** A committed status change, as subscribers receive it. */
 export interface StatusChange {
@@ -44,7 +45,10 @@ export class PaymentEventsService {
     private readonly em: EntityManager,
     private readonly pollMs: number,
     private readonly logger: Logger,
-  ) {}
+    private readonly notifier: OutboxNotifier | null = null,
+  ) {
+    notifier?.onNotify(() => this.wakeLocal());
+  }
 
   /**
    * Writes the event for a status change into the transaction `tx`, which must also hold the
@@ -80,10 +84,19 @@ export class PaymentEventsService {
     this.timer = null;
     await this.tailing;
     await this.drain();
+    await this.notifier?.close();
   }
 
-  /** Called after a commit that wrote events, so that subscribers do not wait for the next poll. */
+  /**
+   * Called after a commit that wrote events, so that subscribers, here and on the other instances,
+   * do not wait for the next poll.
+   */
   wake(): void {
+    this.notifier?.notify();
+    this.wakeLocal();
+  }
+
+  private wakeLocal(): void {
     if (!this.running) return;
     if (this.tailing) {
       this.wakeRequested = true;
