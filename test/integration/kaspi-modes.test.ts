@@ -60,6 +60,10 @@ describe('Kaspi through the merchant proxy', () => {
     const refund = await gw.gql(REFUND, { input: { shopId: 61, externalId, amount: 20 } });
     expect(refund.data.refund.refund.status).toBe('UNKNOWN');
     expect(refund.data.refund.payment.refundedAmount).toBe(0);
+    // The proxy cannot say what is left to refund: the unknown 20 stays reserved until an admin settles it.
+    const again = await gw.gql(REFUND, { input: { shopId: 61, externalId, amount: 0.01 } });
+    expect(again.data.refund.errors[0].code).toBe('REFUND_EXCEEDS_AVAILABLE');
+    expect(sandbox.sandbox.payment(externalId)?.refundedAmount).toBe(20);
   });
 });
 
