@@ -21,6 +21,8 @@ export default defineConfig({
   },
   test: {
     setupFiles: ['reflect-metadata'],
+    // Clears the captured gateway logs before the run and checks them for leaked secrets after it.
+    globalSetup: ['test/hardening/support/leak-scan.global.ts'],
     include: ['test/**/*.test.ts'],
     pool: 'forks',
     testTimeout: 30_000,

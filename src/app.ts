@@ -3,14 +3,20 @@ import type express from 'express';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { AppConfig } from './config';
+import { bindKeyRing } from './crypto/encrypted-text.type';
+import { keyRingFor } from './crypto/key-ring';
 import { lockDataDir } from './db/data-dir-lock';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded-database';
 import { migrate, openOrm } from './db/orm';
 import { createLogger, type Logger } from './logger';
+import { instrumentProvider } from './metrics/instrumented-provider';
+import { GatewayMetrics } from './metrics/metrics';
 import { createKaspiProvider, type KaspiProviderSettings } from './providers/kaspi/kaspi.provider';
 import { ProviderRegistry } from './providers/registry';
 import { createKaspiSandbox, type KaspiSandbox } from './sandbox/kaspi-sandbox';
 import { buildGatewaySchema } from './schema';
+import { OperationRateLimiter } from './security/rate-limiter';
+import { WebSocketGuard } from './security/websocket-guard';
 import { createServer } from './server';
 import { createServices, type Services } from './services';
 
@@ -25,6 +31,7 @@ export interface Gateway {
   services: Services;
   registry: ProviderRegistry;
   logger: Logger;
+  metrics: GatewayMetrics;
   /** The embedded Kaspi sandbox, in sandbox mode. */
   sandbox: KaspiSandbox | null;
   /** The admin key created for a newcomer on a first start outside production. */
@@ -34,34 +41,61 @@ export interface Gateway {
 
 /**
  * Starts the whole gateway: database (embedded unless DATABASE_URL is set), migrations, provider,
- * HTTP and WebSocket server, outbox and reconciler. `stop()` takes it down in the reverse order,
- * letting work in flight finish.
+ * HTTP and WebSocket server, outbox and reconciler.
+ *
+ * `stop()` takes it down in an order that loses no work: first the front stops taking new work and
+ * answers what is in flight while the reconciler finishes its batch, both still able to reach the
+ * provider and the database; then the outbox delivers what was committed; only then are the
+ * provider, the rate limiter's Redis and the database closed.
  */
 export async function startGateway(config: AppConfig, options: { logger?: Logger } = {}): Promise<Gateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
-  const cleanups: Array<() => Promise<void> | void> = [];
-  const runCleanups = async () => {
-    for (const cleanup of cleanups.reverse()) await cleanup();
+  /** Resources, closed last and in reverse order of opening. */
+  const resources: Array<() => Promise<void> | void> = [];
+  const closeResources = async () => {
+    for (const close of resources.reverse()) await close();
   };
+  /** Work that must wind down while the resources are still open: the front, the reconciler, the outbox. */
+  const stopWork: Array<() => Promise<void>> = [];
+  let stopping: Promise<void> | null = null;
 
   try {
     let embedded: EmbeddedDatabase | null = null;
     let databaseUrl = config.database.url;
     if (!databaseUrl) {
       const persistent = config.database.embedded === 'file';
-      if (persistent) cleanups.push(lockDataDir(config.dataDir));
+      if (persistent) resources.push(lockDataDir(config.dataDir));
       embedded = await startEmbeddedDatabase({ dataDir: persistent ? config.dataDir : null });
-      cleanups.push(() => embedded!.stop());
+      resources.push(() => embedded!.stop());
       databaseUrl = embedded.url;
     }
     const orm = await openOrm({ url: databaseUrl, poolMax: embedded ? 1 : config.database.poolMax });
-    cleanups.push(() => orm.close());
+    resources.push(() => orm.close());
+    bindKeyRing(orm, keyRingFor(config));
     const applied = await migrate(orm);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
 
     const registry = new ProviderRegistry();
     const services = createServices(orm.em, config, registry, logger);
     const schema = await buildGatewaySchema();
+    const webSockets = new WebSocketGuard({
+      corsOrigins: config.corsOrigins,
+      isProduction: config.isProduction,
+      maxConnectionsPerKey: config.websocket.maxConnectionsPerKey,
+      maxSubscriptionsPerConnection: config.websocket.maxSubscriptionsPerConnection,
+    });
+    const metrics = new GatewayMetrics(
+      {
+        em: orm.em,
+        pool: () => knexPool(orm),
+        reconcilerLastTickAt: () => services.reconciler.lastTickAt,
+        webSockets: () => webSockets.counts(),
+      },
+      { cacheMs: config.metrics.cacheMs, timeoutMs: config.readinessTimeoutMs },
+      logger.child({ component: 'metrics' }),
+    );
+    const rateLimiter = await OperationRateLimiter.create(config.rateLimits, config.redisUrl, logger.child({ component: 'rate-limits' }));
+    resources.push(() => rateLimiter.close());
 
     let sandbox: KaspiSandbox | null = null;
     const mounts: Array<{ path: string; router: express.Router }> = [];
@@ -70,23 +104,26 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
       mounts.push({ path: SANDBOX_PATH, router: sandbox.router });
     }
 
-    const server = await createServer({ config, orm, schema, services, registry, logger, mounts });
+    const server = await createServer({ config, orm, schema, services, registry, logger, metrics, rateLimiter, webSockets, mounts });
+    let outboxStarted = false;
+    stopWork.push(async () => {
+      await Promise.all([server.close(), services.reconciler.stop()]);
+      if (outboxStarted) await services.events.stop();
+    });
     await new Promise<void>((resolve, reject) => {
       server.httpServer.once('error', reject);
       server.httpServer.listen(config.port, config.host, () => resolve());
     });
-    cleanups.push(() => server.close());
     const port = (server.httpServer.address() as AddressInfo).port;
     const url = `http://${config.host === '0.0.0.0' ? '127.0.0.1' : config.host}:${port}`;
 
     const kaspi = createKaspiProvider(kaspiSettings(config, url));
-    registry.register(kaspi);
-    cleanups.push(() => kaspi.close());
+    resources.push(() => kaspi.close());
+    registry.register(instrumentProvider(kaspi, metrics, logger.child({ component: 'provider' })));
 
     await services.events.start();
-    cleanups.push(() => services.events.stop());
+    outboxStarted = true;
     services.reconciler.start();
-    cleanups.push(() => services.reconciler.stop());
 
     const devAdminKey = config.isProduction ? null : await services.apiKeys.ensureDevAdminKey(config.dataDir);
 
@@ -99,14 +136,46 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
       services,
       registry,
       logger,
+      metrics,
       sandbox,
       devAdminKey,
-      stop: runCleanups,
+      stop() {
+        stopping ??= (async () => {
+          try {
+            for (const stop of stopWork.splice(0)) await stop();
+          } finally {
+            await closeResources();
+          }
+        })();
+        return stopping;
+      },
     };
   } catch (error) {
-    await runCleanups().catch(() => undefined);
+    for (const stop of stopWork.splice(0)) await stop().catch(() => undefined);
+    await closeResources().catch(() => undefined);
     throw error;
   }
+}
+
+/** The knex (tarn) pool behind the ORM, once it exists. */
+function knexPool(orm: MikroORM) {
+  const pool = (orm.em.getConnection().getKnex().client as { pool?: TarnPool }).pool;
+  if (!pool) return null;
+  return {
+    used: pool.numUsed(),
+    free: pool.numFree(),
+    pendingAcquires: pool.numPendingAcquires(),
+    pendingCreates: pool.numPendingCreates(),
+    max: pool.max,
+  };
+}
+
+interface TarnPool {
+  numUsed(): number;
+  numFree(): number;
+  numPendingAcquires(): number;
+  numPendingCreates(): number;
+  max: number;
 }
 
 function kaspiSettings(config: AppConfig, ownUrl: string): KaspiProviderSettings {

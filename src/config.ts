@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseEncryptionKeys, type EncryptionKey } from './crypto/key-ring';
 
 export type KaspiMode = 'sandbox' | 'proxy' | 'direct';
 export type ApiRole = 'admin' | 'service' | 'viewer';
@@ -11,6 +12,8 @@ export interface StaticApiKey {
 }
 
 const milliseconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
+const count = (fallback: number, max = 1_000_000) => z.coerce.number().int().min(0).max(max).default(fallback);
+const positiveCount = (fallback: number, max = 1_000_000) => z.coerce.number().int().min(1).max(max).default(fallback);
 const optionalText = z
   .string()
   .trim()
@@ -79,6 +82,24 @@ const envSchema = z.object({
   IDEMPOTENCY_WAIT_MS: milliseconds(20_000),
   EVENT_POLL_MS: milliseconds(250),
   EMBEDDED_DATABASE: z.enum(['file', 'memory']).default('file'),
+  QUERY_MAX_DEPTH: positiveCount(8, 100),
+  QUERY_MAX_ALIASES: count(15, 1_000),
+  QUERY_MAX_TOKENS: positiveCount(1_000, 100_000),
+  QUERY_MAX_DIRECTIVES: count(10, 1_000),
+  QUERY_MAX_COST: positiveCount(5_000),
+  WS_MAX_SUBSCRIPTIONS_PER_CONNECTION: positiveCount(20, 10_000),
+  WS_MAX_CONNECTIONS_PER_KEY: positiveCount(50, 100_000),
+  RATE_LIMIT_WINDOW_SECONDS: positiveCount(60, 86_400),
+  RATE_LIMIT_PAYMENTS: count(300),
+  RATE_LIMIT_ADMIN: count(60),
+  RATE_LIMIT_READS: count(1_200),
+  REDIS_URL: optionalText.pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional()),
+  RATE_LIMIT_REDIS_PREFIX: z.string().trim().min(1).max(100).default('kaspi-gw:rl'),
+  METRICS_TOKEN: optionalText.pipe(z.string().min(16, 'must be at least 16 characters').optional()),
+  METRICS_CACHE_MS: milliseconds(5_000),
+  ENCRYPTION_KEYS: optionalText,
+  SHUTDOWN_TIMEOUT_MS: milliseconds(25_000),
+  READINESS_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(2_000),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -123,6 +144,35 @@ export interface AppConfig {
   };
   idempotencyWaitMs: number;
   eventPollMs: number;
+  /** Checked on every operation, over HTTP and WebSocket alike. */
+  queryLimits: QueryLimits;
+  websocket: { maxSubscriptionsPerConnection: number; maxConnectionsPerKey: number };
+  rateLimits: RateLimitSettings;
+  /** Redis shared by the instances (rate-limit budgets, outbox wake-ups); null for one instance on its own. */
+  redisUrl: string | null;
+  metrics: { token: string | null; cacheMs: number };
+  /** The device-token key ring, active key first; null outside production means "keep one in DATA_DIR". */
+  encryptionKeys: EncryptionKey[] | null;
+  shutdownTimeoutMs: number;
+  readinessTimeoutMs: number;
+}
+
+export interface QueryLimits {
+  depth: number;
+  aliases: number;
+  tokens: number;
+  directives: number;
+  cost: number;
+}
+
+/** Operations allowed per API key in each window, by class; 0 turns a class's limit off. */
+export interface RateLimitSettings {
+  windowSeconds: number;
+  payments: number;
+  admin: number;
+  reads: number;
+  /** Prefix of the budgets' keys in Redis. */
+  redisPrefix: string;
 }
 
 export class ConfigError extends Error {}
@@ -148,6 +198,18 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if (isProduction && env.API_KEYS.length === 0) {
     throw new ConfigError('API_KEYS: at least one API key is required with NODE_ENV=production');
+  }
+  let encryptionKeys: EncryptionKey[] | null = null;
+  if (env.ENCRYPTION_KEYS) {
+    try {
+      encryptionKeys = parseEncryptionKeys(env.ENCRYPTION_KEYS);
+    } catch (error) {
+      throw new ConfigError(`ENCRYPTION_KEYS: ${(error as Error).message}`);
+    }
+  } else if (isProduction) {
+    throw new ConfigError(
+      'ENCRYPTION_KEYS: required with NODE_ENV=production, e.g. ENCRYPTION_KEYS=k1:<32 random bytes in base64> (openssl rand -base64 32)',
+    );
   }
 
   return {
@@ -184,6 +246,29 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     idempotencyWaitMs: env.IDEMPOTENCY_WAIT_MS,
     eventPollMs: env.EVENT_POLL_MS,
+    queryLimits: {
+      depth: env.QUERY_MAX_DEPTH,
+      aliases: env.QUERY_MAX_ALIASES,
+      tokens: env.QUERY_MAX_TOKENS,
+      directives: env.QUERY_MAX_DIRECTIVES,
+      cost: env.QUERY_MAX_COST,
+    },
+    websocket: {
+      maxSubscriptionsPerConnection: env.WS_MAX_SUBSCRIPTIONS_PER_CONNECTION,
+      maxConnectionsPerKey: env.WS_MAX_CONNECTIONS_PER_KEY,
+    },
+    rateLimits: {
+      windowSeconds: env.RATE_LIMIT_WINDOW_SECONDS,
+      payments: env.RATE_LIMIT_PAYMENTS,
+      admin: env.RATE_LIMIT_ADMIN,
+      reads: env.RATE_LIMIT_READS,
+      redisPrefix: env.RATE_LIMIT_REDIS_PREFIX,
+    },
+    redisUrl: env.REDIS_URL ?? null,
+    metrics: { token: env.METRICS_TOKEN ?? null, cacheMs: env.METRICS_CACHE_MS },
+    encryptionKeys,
+    shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+    readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
   };
 }
 

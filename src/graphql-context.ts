@@ -11,7 +11,10 @@ export interface GraphQLContext {
   actor: Actor | null;
   requestId: string;
   services: Services;
+  /** Bound to the request id. */
   logger: Logger;
+  /** The peer address, whose budget an anonymous caller draws on. */
+  clientAddress?: string | null;
 }
 
 /** Every root field names the roles that may use it; no key or a wrong one is UNAUTHENTICATED. */

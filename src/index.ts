@@ -3,6 +3,8 @@ import { startGateway } from './app';
 import { ConfigError, loadConfig } from './config';
 import { DataDirLockedError } from './db/data-dir-lock';
 
+const SHUTDOWN_MARGIN_MS = 10_000;
+
 async function main(): Promise<void> {
   let config;
   try {
@@ -35,20 +37,32 @@ async function main(): Promise<void> {
   }
 
   let stopping = false;
-  const shutdown = async (signal: string) => {
+  const shutdown = async (reason: string, exitCode: number) => {
     if (stopping) return;
     stopping = true;
-    logger.info({ signal }, 'shutting down');
+    logger.info({ reason }, 'shutting down: finishing the work in flight');
+    // Requests get SHUTDOWN_TIMEOUT_MS; past that and a margin for the rest, leave anyway.
+    const deadline = setTimeout(() => {
+      logger.error('shutdown took too long; exiting');
+      process.exit(1);
+    }, config.shutdownTimeoutMs + SHUTDOWN_MARGIN_MS);
+    deadline.unref();
     try {
       await gateway.stop();
-      process.exit(0);
+      logger.info('stopped');
+      process.exit(exitCode);
     } catch (error) {
       logger.error({ err: error }, 'shutdown failed');
       process.exit(1);
     }
   };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM', 0));
+  process.on('SIGINT', () => void shutdown('SIGINT', 0));
+  // A promise nobody awaited failed: a bug. Stop taking work and leave cleanly rather than run on unsure.
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled promise rejection');
+    void shutdown('unhandledRejection', 1);
+  });
 }
 
 main().catch((error) => {

@@ -1,4 +1,5 @@
 import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/core';
+import { EncryptedTextType, SEALED_COLUMN_COMMENT } from '../crypto/encrypted-text.type';
 
 /** Routes a shop to the organization (BIN) and Kaspi device that take its payments. */
 @Entity({ tableName: 'payment_config' })
@@ -13,8 +14,8 @@ export class PaymentConfig {
   @Property({ type: 'string', length: 12 })
   organizationBin!: string;
 
-  /** Kept whole for the provider; only ever shown masked. */
-  @Property({ type: 'text', nullable: true })
+  /** Kept whole for the provider, sealed at rest (ENCRYPTION_KEYS); only ever shown masked. */
+  @Property({ type: EncryptedTextType, nullable: true, comment: SEALED_COLUMN_COMMENT })
   deviceToken: string | null = null;
 
   @Property({ type: 'boolean', default: true })

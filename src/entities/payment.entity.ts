@@ -1,5 +1,6 @@
 import { BigIntType, Collection, Entity, Enum, Index, OneToMany, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { randomUUID } from 'node:crypto';
+import { EncryptedTextType, SEALED_COLUMN_COMMENT } from '../crypto/encrypted-text.type';
 import { PaymentStatus } from '../domain/payment-status';
 import type { Tiyn } from '../domain/money';
 import { Refund } from './refund.entity';
@@ -29,7 +30,8 @@ export class Payment {
   @Property({ type: 'string', length: 12 })
   organizationBin!: string;
 
-  @Property({ type: 'text', nullable: true })
+  /** Sealed at rest like the configuration's. */
+  @Property({ type: EncryptedTextType, nullable: true, comment: SEALED_COLUMN_COMMENT })
   deviceToken: string | null = null;
 
   /** The provider's payment id (Kaspi QrPaymentId), null until the provider has answered. */

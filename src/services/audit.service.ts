@@ -42,6 +42,8 @@ export class AuditService {
 
   /** Newest first; the limit is capped so that one call cannot read the whole table. */
   async list(em: EntityManager, filter: LogFilter): Promise<PaymentLog[]> {
+    // No provider id looks otherwise, and PostgreSQL refuses some text outright (a NUL byte).
+    if (filter.externalId != null && !/^[A-Za-z0-9_-]{1,64}$/.test(filter.externalId)) return [];
     const where: Record<string, unknown> = {};
     if (filter.shopId != null) where.shopId = filter.shopId;
     if (filter.externalId != null) where.externalId = filter.externalId;

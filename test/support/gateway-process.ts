@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { ADMIN_KEY, SERVICE_KEY, TEST_LOG_DIR, VIEWER_KEY } from './gateway';
+import { ADMIN_KEY, SERVICE_KEY, TEST_ENCRYPTION_KEYS, TEST_LOG_DIR, VIEWER_KEY } from './gateway';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -41,6 +41,7 @@ export async function startGatewayProcess(env: Record<string, string>, name = 'g
       NODE_ENV: 'test',
       LOG_LEVEL: 'info',
       API_KEYS: `admin:${ADMIN_KEY},service:${SERVICE_KEY},viewer:${VIEWER_KEY}`,
+      ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
       ...env,
       PORT: String(port),
       HOST: '127.0.0.1',

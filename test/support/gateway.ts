@@ -6,14 +6,49 @@ import pino from 'pino';
 import WebSocket from 'ws';
 import { startGateway, type Gateway } from '../../src/app';
 import { loadConfig } from '../../src/config';
+import { createLogger } from '../../src/logger';
 import { createTestDatabase } from './database';
+import { TEST_LOG_DIR } from './test-log-dir';
 
 export const ADMIN_KEY = 'test-admin-key-0123456789abcdef';
 export const SERVICE_KEY = 'test-service-key-0123456789abcdef';
 export const VIEWER_KEY = 'test-viewer-key-0123456789abcdef';
+/** One device-token key for gateway processes that share a database, as instances in production do. */
+export const TEST_ENCRYPTION_KEYS = `test:${Buffer.alloc(32, 'kaspi-gateway-test-key').toString('base64')}`;
 
-/** Every line the gateways under test log, for the check that no secret ever reaches a log. */
-export const TEST_LOG_DIR = path.join(os.tmpdir(), 'kaspi-gateway-test-logs');
+export { TEST_LOG_DIR };
+/** Every answer the gateways under test gave, checked for secrets like the logs. */
+export const RESPONSES_FILE = (pid = process.pid) => path.join(TEST_LOG_DIR, `responses-${pid}.jsonl`);
+/** Device tokens and access tokens the tests sent, which must never come back in a log or an answer. */
+export const SENT_SECRETS_FILE = (pid = process.pid) => path.join(TEST_LOG_DIR, `sent-secrets-${pid}.txt`);
+
+/**
+ * Notes what a test sends that is secret (device tokens in variables or query text, the proxy
+ * access token) and what the gateway answered, for the leak check that runs after the suite.
+ */
+export function recordExchange(sent: { query?: string; variables?: unknown; env?: Record<string, string> }, answer?: unknown): void {
+  fs.mkdirSync(TEST_LOG_DIR, { recursive: true });
+  const secrets = new Set<string>();
+  collectSentSecrets(sent.variables, '', secrets);
+  for (const match of sent.query?.matchAll(/deviceToken:\s*"([^"]+)"/g) ?? []) collectSentSecrets(match[1], 'deviceToken', secrets);
+  if (sent.env?.KASPI_ACCESS_TOKEN) secrets.add(sent.env.KASPI_ACCESS_TOKEN);
+  if (sent.env?.KASPI_CLIENT_PASSPHRASE) secrets.add(sent.env.KASPI_CLIENT_PASSPHRASE);
+  const worthKeeping = [...secrets].filter((secret) => secret.trim().length >= 8);
+  if (worthKeeping.length > 0) fs.appendFileSync(SENT_SECRETS_FILE(), `${worthKeeping.join('\n')}\n`);
+  if (answer !== undefined) fs.appendFileSync(RESPONSES_FILE(), `${JSON.stringify(answer)}\n`);
+}
+
+function collectSentSecrets(value: unknown, key: string, into: Set<string>): void {
+  if (typeof value === 'string') {
+    // Only well-formed tokens are secrets; a fuzzed "deviceToken" of random text is not.
+    if (key === 'deviceToken' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.trim())) into.add(value.trim());
+    if ((key === 'accessToken' || key === 'passphrase') && value.length >= 8) into.add(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collectSentSecrets(item, key, into);
+  } else if (value && typeof value === 'object') {
+    for (const [childKey, child] of Object.entries(value)) collectSentSecrets(child, childKey, into);
+  }
+}
 
 export interface TestGateway {
   gateway: Gateway;
@@ -40,7 +75,8 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaspi-gw-'));
   fs.mkdirSync(TEST_LOG_DIR, { recursive: true });
   const logFile = path.join(TEST_LOG_DIR, `${path.basename(dataDir)}.log`);
-  const logger = pino({ level: 'info' }, pino.destination({ dest: logFile, sync: true }));
+  const logger = createLogger('info', { destination: pino.destination({ dest: logFile, sync: true }) });
+  recordExchange({ env });
   const config = loadConfig({
     NODE_ENV: 'test',
     PORT: '0',
@@ -57,6 +93,10 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     KASPI_CREATE_TIMEOUT_MS: '1500',
     KASPI_STATUS_TIMEOUT_MS: '1500',
     KASPI_REFUND_TIMEOUT_MS: '1500',
+    // One test key sends far more than a merchant would; the limits have tests of their own.
+    RATE_LIMIT_PAYMENTS: '1000000',
+    RATE_LIMIT_ADMIN: '1000000',
+    RATE_LIMIT_READS: '1000000',
     ...env,
   });
   const gateway = await startGateway(config, { logger });
@@ -75,6 +115,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
         body: JSON.stringify({ query, variables }),
       });
       const body = (await response.json()) as { data: any; errors?: GqlResponse<unknown>['errors'] };
+      recordExchange({ query, variables }, body);
       return { status: response.status, data: body.data, errors: body.errors };
     },
     subscribe({ key = ADMIN_KEY } = {}) {
@@ -107,6 +148,7 @@ export function collect<T>(client: WsClient, query: string, variables: Record<st
     { query, variables },
     {
       next: (value) => {
+        recordExchange({ query, variables }, value);
         if (value.errors) errors.push(...value.errors);
         if (value.data) events.push(value.data as T);
         notify();

@@ -1,0 +1,188 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { PaymentStatus } from '../domain/payment-status';
+import { RefundStatus } from '../entities/refund.entity';
+import type { Logger } from '../logger';
+import { DatabaseFiguresReader, type DatabaseFigures } from './database-figures';
+
+const PREFIX = 'kaspi_gateway_';
+/** Label values a client chooses (operation names) are capped, so a client cannot blow up the series. */
+const MAX_OPERATION_NAMES = 200;
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30];
+
+export type OperationOutcome = 'ok' | 'error' | 'invalid' | 'rate_limited' | 'denied' | 'refused';
+export type ProviderCallOutcome = 'ok' | 'rejected' | 'unavailable' | 'unknown' | 'error';
+
+/** What the gateway's live parts report at scrape time. */
+export interface MetricsSources {
+  em: EntityManager;
+  /** The knex pool behind the ORM. */
+  pool: () => { used: number; free: number; pendingAcquires: number; pendingCreates: number; max: number } | null;
+  reconcilerLastTickAt: () => Date | null;
+  webSockets: () => { connections: number; subscriptions: number };
+}
+
+/**
+ * The gateway's Prometheus figures, in a registry of their own (nothing global, so several
+ * gateways can share a process). Counters and histograms are fed as things happen; gauges about
+ * the database are read when scraped.
+ */
+export class GatewayMetrics {
+  readonly registry = new Registry();
+  private readonly operations: Counter<'operation' | 'type' | 'outcome' | 'transport'>;
+  private readonly operationSeconds: Histogram<'operation' | 'type' | 'outcome' | 'transport'>;
+  private readonly providerCalls: Counter<'provider' | 'operation' | 'outcome' | 'code'>;
+  private readonly providerSeconds: Histogram<'provider' | 'operation' | 'outcome'>;
+  private readonly rateLimited: Counter<'class'>;
+  private readonly operationNames = new Set<string>();
+
+  constructor(sources: MetricsSources, settings: { cacheMs: number; timeoutMs: number }, logger: Logger) {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
+
+    this.operations = new Counter({
+      name: `${PREFIX}graphql_operations_total`,
+      help: 'GraphQL operations by name (or root fields when anonymous), type, outcome and transport (http, websocket)',
+      labelNames: ['operation', 'type', 'outcome', 'transport'],
+      registers,
+    });
+    this.operationSeconds = new Histogram({
+      name: `${PREFIX}graphql_operation_duration_seconds`,
+      help: 'Time to answer a GraphQL operation; for a subscription, the time to set it up',
+      labelNames: ['operation', 'type', 'outcome', 'transport'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.providerCalls = new Counter({
+      name: `${PREFIX}provider_calls_total`,
+      help: "Calls to payment providers by operation, outcome and the provider's code",
+      labelNames: ['provider', 'operation', 'outcome', 'code'],
+      registers,
+    });
+    this.providerSeconds = new Histogram({
+      name: `${PREFIX}provider_call_duration_seconds`,
+      help: 'Time taken by calls to payment providers',
+      labelNames: ['provider', 'operation', 'outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: `${PREFIX}rate_limited_total`,
+      help: 'Operations refused by the rate limits, by class',
+      labelNames: ['class'],
+      registers,
+    });
+
+    const figures = new DatabaseFiguresReader(sources.em, settings.cacheMs, settings.timeoutMs, logger);
+    const fromDatabase = (name: string, help: string, labelNames: string[], fill: (gauge: Gauge<string>, figures: DatabaseFigures) => void) =>
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        labelNames,
+        registers,
+        async collect() {
+          const current = await figures.read();
+          if (current) fill(this, current);
+        },
+      });
+    fromDatabase('payments', 'Payments by status', ['status'], (gauge, current) => {
+      for (const status of Object.values(PaymentStatus)) gauge.set({ status }, current.paymentsByStatus.get(status) ?? 0);
+    });
+    fromDatabase('refunds', 'Refunds by status', ['status'], (gauge, current) => {
+      for (const status of Object.values(RefundStatus)) gauge.set({ status }, current.refundsByStatus.get(status) ?? 0);
+    });
+    fromDatabase('unknown_payments', 'Payments whose outcome at the provider is not known (UNKNOWN)', [], (gauge, current) => {
+      gauge.set(current.paymentsByStatus.get(PaymentStatus.UNKNOWN) ?? 0);
+    });
+    fromDatabase('unknown_refunds', 'Refunds whose outcome at the provider is not known (UNKNOWN)', [], (gauge, current) => {
+      gauge.set(current.refundsByStatus.get(RefundStatus.UNKNOWN) ?? 0);
+    });
+    fromDatabase('oldest_open_payment_age_seconds', 'Age of the oldest payment that is not final (PENDING, WAITING or UNKNOWN)', [], (gauge, current) => {
+      gauge.set(current.oldestOpenPaymentAgeSeconds);
+    });
+    fromDatabase('reconciler_lag_seconds', 'How late the most overdue scheduled status check is', [], (gauge, current) => {
+      gauge.set(current.reconcilerLagSeconds);
+    });
+
+    new Gauge({
+      name: `${PREFIX}reconciler_last_tick_age_seconds`,
+      help: "Seconds since this instance's reconciler finished a pass; -1 before the first",
+      registers,
+      collect() {
+        const last = sources.reconcilerLastTickAt();
+        this.set(last ? (Date.now() - last.getTime()) / 1000 : -1);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}open_subscriptions`,
+      help: 'GraphQL subscriptions open on this instance',
+      registers,
+      collect() {
+        this.set(sources.webSockets().subscriptions);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}websocket_connections`,
+      help: 'graphql-ws connections open on this instance',
+      registers,
+      collect() {
+        this.set(sources.webSockets().connections);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}db_pool_connections`,
+      help: 'Database pool connections by state (used, free, pending_acquire, pending_create)',
+      labelNames: ['state'],
+      registers,
+      collect() {
+        const pool = sources.pool();
+        if (!pool) return;
+        this.set({ state: 'used' }, pool.used);
+        this.set({ state: 'free' }, pool.free);
+        this.set({ state: 'pending_acquire' }, pool.pendingAcquires);
+        this.set({ state: 'pending_create' }, pool.pendingCreates);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}db_pool_max_connections`,
+      help: 'The size limit of the database pool',
+      registers,
+      collect() {
+        const pool = sources.pool();
+        if (pool) this.set(pool.max);
+      },
+    });
+  }
+
+  observeOperation(operation: { name: string; type: string; outcome: OperationOutcome; transport: 'http' | 'websocket'; seconds: number }): void {
+    const labels = { operation: this.boundedName(operation.name), type: operation.type, outcome: operation.outcome, transport: operation.transport };
+    this.operations.inc(labels);
+    this.operationSeconds.observe(labels, operation.seconds);
+  }
+
+  observeProviderCall(call: { provider: string; operation: string; outcome: ProviderCallOutcome; code: string | null; seconds: number }): void {
+    this.providerCalls.inc({ provider: call.provider, operation: call.operation, outcome: call.outcome, code: boundedCode(call.code) });
+    this.providerSeconds.observe({ provider: call.provider, operation: call.operation, outcome: call.outcome }, call.seconds);
+  }
+
+  countRateLimited(operationClass: string): void {
+    this.rateLimited.inc({ class: operationClass });
+  }
+
+  async render(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  private boundedName(name: string): string {
+    if (this.operationNames.has(name)) return name;
+    if (this.operationNames.size >= MAX_OPERATION_NAMES) return 'other';
+    this.operationNames.add(name);
+    return name;
+  }
+}
+
+/** Kaspi's codes ("-1501"), HTTP statuses ("HTTP_401"); anything else is folded into "other". */
+function boundedCode(code: string | null): string {
+  if (code === null) return 'none';
+  return /^(-?\d{1,12}|HTTP_\d{3})$/.test(code) ? code : 'other';
+}
