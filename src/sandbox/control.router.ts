@@ -15,7 +15,7 @@ const CUSTOMER_ACTIONS: ReadonlySet<string> = new Set<CustomerAction>(['scan', '
 /** The JSON API behind `SandboxControlClient`: the sandbox's in-process methods over HTTP. */
 export function createControlRouter(sandbox: KaspiSandbox): Router {
   const router = express.Router();
-  router.use(express.json({ limit: '2mb' }));
+  router.use(express.json({ limit: '8mb' }));
 
   router.get('/state', (req, res) => {
     res.json(sandbox.snapshot(parseControlInput(snapshotQuerySchema, req.query)));
@@ -53,6 +53,15 @@ export function createControlRouter(sandbox: KaspiSandbox): Router {
 
   router.post('/devices', (req, res) => {
     res.status(201).json({ device: sandbox.registerDevice(req.body ?? {}) });
+  });
+
+  router.post('/payments/seed', (req, res) => {
+    res.status(201).json({ qrPaymentIds: sandbox.seedPayments(req.body ?? {}) });
+  });
+
+  router.post('/payments/statuses', (req, res) => {
+    const body = (req.body ?? {}) as { qrPaymentIds?: string[]; status?: string };
+    res.json(sandbox.forceStatuses(body.qrPaymentIds as string[], body.status as string));
   });
 
   router.get('/payments/:qrPaymentId', (req, res) => {

@@ -190,6 +190,17 @@ export class KaspiSandboxStore {
     return accept(payment);
   }
 
+  /** `count` payments as `createRemotePayment` makes them, all created at `createdAt`; their ids in order. */
+  seedPayments(input: CreateRemotePaymentInput, count: number, createdAt: number): Checked<string[]> {
+    const qrPaymentIds: string[] = [];
+    for (let index = 0; index < count; index += 1) {
+      const created = this.createRemotePayment(input, createdAt);
+      if (!created.ok) return created;
+      qrPaymentIds.push(created.value.qrPaymentId);
+    }
+    return accept(qrPaymentIds);
+  }
+
   status(qrPaymentId: string, now: number): Checked<PaymentStatusView> {
     const payment = this.payments.get(qrPaymentId);
     if (!payment) return refuse(KaspiStatusCode.PURCHASE_NOT_FOUND, 'Purchase not found');

@@ -1,4 +1,5 @@
 import express, { type Request, type Response, type Router } from 'express';
+import { tengeToTiyn } from '../domain/money';
 import { createControlRouter } from './control.router';
 import { KaspiSandboxStore, type PaymentRecord } from './kaspi-sandbox.store';
 import { KaspiStatusCode } from './kaspi-status-codes';
@@ -12,6 +13,7 @@ import type {
   SandboxDeviceView,
   SandboxPaymentView,
   SandboxSnapshot,
+  SeedPaymentsInput,
   SnapshotQuery,
 } from './kaspi-sandbox.types';
 import { createProxyRouter } from './proxy.router';
@@ -19,10 +21,12 @@ import { createR3Router } from './r3.router';
 import { SandboxCallLog } from './sandbox-call.log';
 import {
   faultSpecSchema,
+  forceStatusesSchema,
   parseControlInput,
   registerDeviceSchema,
   SandboxControlError,
   sandboxOptionsSchema,
+  seedPaymentsSchema,
 } from './sandbox-control.schemas';
 import { SandboxFaultQueue } from './sandbox-fault.queue';
 import { UpstreamCallRunner } from './upstream-call.runner';
@@ -77,6 +81,16 @@ export interface KaspiSandbox {
    */
   simulateCustomer(qrPaymentId: string, action: CustomerAction): SandboxPaymentView;
   payment(qrPaymentId: string): SandboxPaymentView | null;
+  /**
+   * Creates many remote payments in one go, as `remote/create` would, and returns their ids in
+   * order. They are not written to the call log or the counters: no call was made.
+   * @throws SandboxControlError (400) when the device cannot take payments for the BIN.
+   */
+  seedPayments(input: SeedPaymentsInput): string[];
+  /**
+   * `forceStatus` for many payments; ids the sandbox does not know are returned, not refused.
+   */
+  forceStatuses(qrPaymentIds: string[], status: string): { updated: number; notFound: string[] };
   /** Binds a device token to a BIN, as `device/register` does; needed when `autoEnrolDevices` is off. */
   registerDevice(input: RegisterDeviceInput): SandboxDeviceView;
 }
@@ -170,6 +184,31 @@ export function createKaspiSandbox(options: KaspiSandboxOptions = {}): KaspiSand
     payment(qrPaymentId) {
       const payment = store.find(qrPaymentId);
       return payment ? store.view(payment, Date.now()) : null;
+    },
+
+    seedPayments(input) {
+      const parsed = parseControlInput(seedPaymentsSchema, input);
+      const seeded = store.seedPayments(
+        {
+          mode: parsed.mode ?? 'proxy',
+          organizationBin: parsed.organizationBin,
+          deviceToken: parsed.deviceToken.toLowerCase(),
+          amount: tengeToTiyn(parsed.amount),
+          phone: parsed.phone,
+          comment: null,
+        },
+        parsed.count,
+        Date.now() - (parsed.ageMs ?? 0),
+      );
+      if (!seeded.ok) throw new SandboxControlError(seeded.outcome.message, 400);
+      return seeded.value;
+    },
+
+    forceStatuses(qrPaymentIds, status) {
+      const parsed = parseControlInput(forceStatusesSchema, { qrPaymentIds, status });
+      const now = Date.now();
+      const notFound = parsed.qrPaymentIds.filter((qrPaymentId) => !store.forceStatus(qrPaymentId, parsed.status, now));
+      return { updated: parsed.qrPaymentIds.length - notFound.length, notFound };
     },
 
     registerDevice(input) {

@@ -203,3 +203,19 @@ export interface RegisterDeviceInput {
   deviceToken?: string;
   deviceId?: string;
 }
+
+/** Many remote payments at once, without an HTTP call each (benchmarks with 100,000 payments). */
+export interface SeedPaymentsInput {
+  /** At most 200,000 per call. */
+  count: number;
+  organizationBin: string;
+  deviceToken: string;
+  /** Tenge, the same for every payment. */
+  amount: number;
+  /** 7XXXXXXXXXX */
+  phone: string;
+  /** Which API they are recorded as created through; default `proxy`. */
+  mode?: SandboxMode;
+  /** Back-dates their creation by this much, so that they look as old as the rows they mirror. Default 0. */
+  ageMs?: number;
+}

@@ -10,6 +10,7 @@ import type {
   SandboxDeviceView,
   SandboxPaymentView,
   SandboxSnapshot,
+  SeedPaymentsInput,
   SnapshotQuery,
 } from './kaspi-sandbox.types';
 
@@ -89,6 +90,16 @@ export class SandboxControlClient {
         status,
       })
     ).data.payment;
+  }
+
+  /** Creates `count` payments in one request; their QrPaymentIds, in order. */
+  async seedPayments(input: SeedPaymentsInput): Promise<string[]> {
+    return (await this.http.post<{ qrPaymentIds: string[] }>('/payments/seed', input)).data.qrPaymentIds;
+  }
+
+  /** Sets one status word on many payments; the ids the sandbox does not know come back in `notFound`. */
+  async forceStatuses(qrPaymentIds: string[], status: string): Promise<{ updated: number; notFound: string[] }> {
+    return (await this.http.post<{ updated: number; notFound: string[] }>('/payments/statuses', { qrPaymentIds, status })).data;
   }
 
   async registerDevice(input: RegisterDeviceInput): Promise<SandboxDeviceView> {

@@ -36,6 +36,21 @@ export const registerDeviceSchema = z.strictObject({
   deviceId: z.string().min(1).max(128).optional(),
 });
 
+export const seedPaymentsSchema = z.strictObject({
+  count: z.number().int().min(1).max(200_000),
+  organizationBin: z.string().regex(/^\d{12}$/, 'must be a 12-digit BIN'),
+  deviceToken: z.uuid(),
+  amount: z.number().positive().max(100_000_000),
+  phone: z.string().regex(/^7\d{10}$/, 'must be 7XXXXXXXXXX'),
+  mode: z.enum(['direct', 'proxy']).optional(),
+  ageMs: z.number().int().min(0).max(30 * 24 * 60 * 60 * 1000).optional(),
+});
+
+export const forceStatusesSchema = z.strictObject({
+  qrPaymentIds: z.array(z.string().regex(/^\d{1,30}$/)).min(1).max(200_000),
+  status: z.string().min(1).max(100),
+});
+
 const limitSchema = z.coerce.number().int().min(0);
 
 export const snapshotQuerySchema = z.object({
