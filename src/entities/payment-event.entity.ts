@@ -7,9 +7,18 @@ import { PaymentStatus } from '../domain/payment-status';
  */
 @Entity({ tableName: 'payment_event' })
 @Index({ properties: ['changedAt'] })
+@Index({ properties: ['txId', 'id'] })
 export class PaymentEvent {
   @PrimaryKey({ type: new BigIntType('string'), autoincrement: true })
   id!: string;
+
+  /**
+   * The writing transaction's id. Ids are handed out before commits happen, in another order; a
+   * reader that only takes events of transactions older than every one still running, in
+   * (txId, id) order, never skips one that commits late.
+   */
+  @Property({ type: 'string', columnType: 'xid8', defaultRaw: 'pg_current_xact_id()' })
+  txId?: string;
 
   @Property({ type: 'uuid' })
   paymentId!: string;

@@ -22,8 +22,6 @@ export interface StatusChangeFilter {
 
 type Topics = Record<string, [StatusChange]>;
 
-/** Serialises the commits that write events, so that event ids become visible in increasing order. */
-const OUTBOX_LOCK_KEY = 7_240_001;
 const TAIL_BATCH = 1_000;
 const REPLAY_LIMIT = 10_000;
 
@@ -35,7 +33,8 @@ const REPLAY_LIMIT = 10_000;
  */
 export class PaymentEventsService {
   private readonly pubsub = createPubSub<Topics>();
-  private cursor = 0n;
+  /** The (txId, id) of the last event handed to subscribers. */
+  private cursor: { txId: string; id: string } = { txId: '0', id: '0' };
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private tailing: Promise<void> | null = null;
@@ -52,10 +51,9 @@ export class PaymentEventsService {
 
   /**
    * Writes the event for a status change into the transaction `tx`, which must also hold the
-   * change itself. Call it last in the transaction: it takes the outbox lock until the commit.
+   * change itself: both commit, or neither.
    */
   async recordChange(tx: EntityManager, payment: Payment, previousStatus: PaymentStatus | null): Promise<void> {
-    await tx.getConnection().execute('select pg_advisory_xact_lock(?)', [OUTBOX_LOCK_KEY], 'run', tx.getTransactionContext());
     const event = tx.create(PaymentEvent, {
       paymentId: payment.id,
       shopId: payment.shopId,
@@ -69,11 +67,15 @@ export class PaymentEventsService {
 
   /** Starts tailing from the newest event: live subscribers see what is committed from now on. */
   async start(): Promise<void> {
-    const rows = await this.em
+    const [newest] = await this.em
       .fork()
       .getConnection()
-      .execute<{ max: string | null }[]>('select max(id)::text as max from payment_event');
-    this.cursor = BigInt(rows[0]?.max ?? '0');
+      .execute<Array<{ tx_id: string; id: string }>>(
+        `select tx_id::text as tx_id, id::text as id from payment_event
+          where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+          order by tx_id desc, id desc limit 1`,
+      );
+    if (newest) this.cursor = { txId: newest.tx_id, id: newest.id };
     this.running = true;
     this.schedule(this.pollMs);
   }
@@ -129,11 +131,11 @@ export class PaymentEventsService {
       // The live listener is registered by the first next(): ask for it before the replay query,
       // so that nothing committed while the replay runs can fall between the two.
       let pending = iterator.next();
-      let lastDelivered = -1n;
+      const replayed = new Set<bigint>();
       try {
         if (since) {
           for (const change of await this.replay(filter, since)) {
-            lastDelivered = change.eventId;
+            replayed.add(change.eventId);
             await push(change);
           }
         }
@@ -142,8 +144,7 @@ export class PaymentEventsService {
           if (next.done) break;
           pending = iterator.next();
           const change = next.value;
-          if (change.eventId <= lastDelivered || !matches(change)) continue;
-          lastDelivered = change.eventId;
+          if (replayed.has(change.eventId) || !matches(change)) continue;
           await push(change);
         }
       } catch (error) {
@@ -155,12 +156,24 @@ export class PaymentEventsService {
   }
 
   private async replay(filter: StatusChangeFilter, since: Date): Promise<StatusChange[]> {
-    const where: Record<string, unknown> = { changedAt: { $gt: since } };
-    if (filter.shopId != null) where.shopId = filter.shopId;
-    if (filter.externalId != null) where.externalId = filter.externalId;
+    const conditions = ['changed_at > ?'];
+    const params: unknown[] = [since];
+    if (filter.shopId != null) {
+      conditions.push('shop_id = ?');
+      params.push(filter.shopId);
+    }
+    if (filter.externalId != null) {
+      conditions.push('external_id = ?');
+      params.push(filter.externalId);
+    }
     const em = this.em.fork();
-    const events = await em.find(PaymentEvent, where, { orderBy: { id: 'asc' }, limit: REPLAY_LIMIT });
-    return this.withPayments(em, events);
+    const rows = await em.getConnection().execute<EventRow[]>(
+      `select ${EVENT_COLUMNS} from payment_event where ${conditions.join(' and ')}
+        and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by tx_id, id limit ?`,
+      [...params, REPLAY_LIMIT],
+    );
+    return this.withPayments(em, rows);
   }
 
   private schedule(delayMs: number): void {
@@ -183,42 +196,56 @@ export class PaymentEventsService {
 
   private async tailOnce(): Promise<number> {
     const em = this.em.fork();
-    const events = await em.find(
-      PaymentEvent,
-      { id: { $gt: this.cursor.toString() } },
-      { orderBy: { id: 'asc' }, limit: TAIL_BATCH },
+    const rows = await em.getConnection().execute<EventRow[]>(
+      `select ${EVENT_COLUMNS} from payment_event
+        where (tx_id, id) > (?::xid8, ?::bigint)
+          and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by tx_id, id limit ?`,
+      [this.cursor.txId, this.cursor.id, TAIL_BATCH],
     );
-    if (events.length === 0) return 0;
-    const changes = await this.withPayments(em, events);
-    this.cursor = BigInt(events[events.length - 1].id);
+    if (rows.length === 0) return 0;
+    const changes = await this.withPayments(em, rows);
+    const last = rows[rows.length - 1];
+    this.cursor = { txId: last.tx_id, id: last.id };
     for (const change of changes) {
       this.pubsub.publish(ALL_TOPIC, change);
       this.pubsub.publish(shopTopic(change.payment.shopId), change);
       if (change.payment.externalId) this.pubsub.publish(externalTopic(change.payment.externalId), change);
     }
-    return events.length;
+    return rows.length;
   }
 
-  private async withPayments(em: EntityManager, events: PaymentEvent[]): Promise<StatusChange[]> {
-    if (events.length === 0) return [];
-    const ids = [...new Set(events.map((event) => event.paymentId))];
+  private async withPayments(em: EntityManager, rows: EventRow[]): Promise<StatusChange[]> {
+    if (rows.length === 0) return [];
+    const ids = [...new Set(rows.map((row) => row.payment_id))];
     const payments = await em.find(Payment, { id: { $in: ids } }, { populate: ['refunds'] });
     const byId = new Map(payments.map((payment) => [payment.id, payment]));
-    return events.flatMap((event) => {
-      const payment = byId.get(event.paymentId);
+    return rows.flatMap((row) => {
+      const payment = byId.get(row.payment_id);
       if (!payment) return [];
       return [
         {
-          eventId: BigInt(event.id),
+          eventId: BigInt(row.id),
           payment,
-          previousStatus: event.previousStatus,
-          status: event.status,
-          changedAt: event.changedAt,
+          previousStatus: row.previous_status,
+          status: row.status,
+          changedAt: new Date(row.changed_at),
         },
       ];
     });
   }
 }
+
+interface EventRow {
+  id: string;
+  tx_id: string;
+  payment_id: string;
+  previous_status: PaymentStatus | null;
+  status: PaymentStatus;
+  changed_at: Date | string;
+}
+
+const EVENT_COLUMNS = 'id::text as id, tx_id::text as tx_id, payment_id, previous_status, status, changed_at';
 
 const ALL_TOPIC = 'status';
 const shopTopic = (shopId: number) => `status:shop:${shopId}`;

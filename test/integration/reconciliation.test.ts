@@ -145,8 +145,7 @@ describe('reconciling what the gateway could not learn at once', () => {
     const second = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 69, phone: '77015211545' } });
     const live = await subscriber.waitFor((events) => events.length >= 3);
     expect(live[2].paymentStatusChanged.payment.id).toBe(second.data.createKaspiPayment.payment.id);
-    const ids = live.map((event) => BigInt(event.paymentStatusChanged.id));
-    expect([...ids].sort((a, b) => (a < b ? -1 : 1))).toEqual(ids);
+    const ids = live.map((event) => event.paymentStatusChanged.id);
     expect(new Set(ids).size).toBe(ids.length);
     subscriber.unsubscribe();
   });

@@ -107,7 +107,7 @@ export class PaymentView {
 
 @ObjectType('PaymentStatusChange')
 export class PaymentStatusChangeView {
-  @Field(() => ID, { description: 'The change\'s own id, increasing in commit order: a client that replays with `since` can drop what it already has.' })
+  @Field(() => ID, { description: 'The change\'s own id, increasing from one change of a payment to the next: a client that replays with `since` drops the ids it already has.' })
   id!: string;
 
   @Field(() => PaymentView)
