@@ -5,6 +5,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import { ApiKeyService } from './api-key.service';
 import { AuditService } from './audit.service';
 import { ConfigService } from './config.service';
+import { RedisOutboxNotifier } from './outbox-notifier';
 import { PaymentEventsService } from './payment-events.service';
 import { PaymentService } from './payment.service';
 import { ReconcilerService } from './reconciler.service';
@@ -23,7 +24,10 @@ export interface Services {
 /** Wires the services once at start-up; `em` is the root EntityManager, only ever forked. */
 export function createServices(em: EntityManager, config: AppConfig, registry: ProviderRegistry, logger: Logger): Services {
   const audit = new AuditService(config.logsMaxLimit);
-  const events = new PaymentEventsService(em, config.eventPollMs, logger.child({ component: 'outbox' }));
+  const outboxLogger = logger.child({ component: 'outbox' });
+  // Other instances hear of new status changes through Redis at once; without it, at their next poll.
+  const notifier = config.redisUrl ? new RedisOutboxNotifier(config.redisUrl, outboxLogger) : null;
+  const events = new PaymentEventsService(em, config.eventPollMs, outboxLogger, notifier);
   const payments = new PaymentService(
     registry,
     audit,
