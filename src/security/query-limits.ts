@@ -74,7 +74,21 @@ export type OperationCheck = { document: DocumentNode; errors: null } | { docume
 export function createOperationChecker(schema: GraphQLSchema, limits: QueryLimits, options: { introspection: boolean }) {
   const rules = [...specifiedRules, ...queryLimitRules(limits), ...(options.introspection ? [] : [NoSchemaIntrospectionCustomRule])];
   const parseOptions = queryParseOptions(limits);
+  // Subscribers send the same few documents over and over; graphql-ws has no cache of its own, so
+  // a valid document is parsed and validated once (documents are never mutated, so it can be shared).
+  const valid = new Map<string, DocumentNode>();
   return function checkOperation(query: string): OperationCheck {
+    const cached = valid.get(query);
+    if (cached) return { document: cached, errors: null };
+    const checked = parseAndValidate(query);
+    if (checked.document) {
+      if (valid.size >= VALID_DOCUMENT_CACHE_SIZE) valid.delete(valid.keys().next().value!);
+      valid.set(query, checked.document);
+    }
+    return checked;
+  };
+
+  function parseAndValidate(query: string): OperationCheck {
     let document: DocumentNode;
     try {
       document = parse(query, parseOptions);
@@ -99,5 +113,7 @@ export function createOperationChecker(schema: GraphQLSchema, limits: QueryLimit
       };
     }
     return { document, errors: null };
-  };
+  }
 }
+
+const VALID_DOCUMENT_CACHE_SIZE = 1_000;

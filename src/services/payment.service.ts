@@ -346,7 +346,7 @@ export class PaymentService {
     paymentId: string,
     outcome: CallOutcome<ProviderPaymentState>,
   ): Promise<Payment> {
-    await inTransaction(ctx.em, async (tx) => {
+    const saved = await inTransaction(ctx.em, async (tx) => {
       const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       switch (outcome.kind) {
         case 'ok':
@@ -382,9 +382,11 @@ export class PaymentService {
         requestId: ctx.requestId,
         details: outcome.kind === 'ok' ? null : { outcome: outcome.kind, detail: outcome.detail },
       });
+      return payment;
     });
     this.events.wake();
-    return (await this.findById(ctx.em.fork(), paymentId))!;
+    // A payment just created has no refunds yet: what the transaction wrote is the whole answer.
+    return saved;
   }
 
   private async replay(em: EntityManager, earlier: Payment, requestHash: string): Promise<PaymentResult> {
