@@ -15,6 +15,7 @@ import { findProvider } from './find-provider';
 import type { AuditService } from './audit.service';
 import { inTransaction, type UseCaseContext } from './context';
 import { waitWhilePending } from './idempotency';
+import { runLimited } from './run-limited';
 import type { PaymentEventsService } from './payment-events.service';
 import { changeStatus, isPastLifetime, nextPollAt } from './payment-lifecycle';
 import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
@@ -258,43 +259,65 @@ export class PaymentService {
    * check is pushed back.
    */
   async checkStatus(em: EntityManager, paymentId: string, origin: CheckOrigin): Promise<void> {
-    const payment = await em.fork().findOne(Payment, { id: paymentId });
-    if (!payment || isFinalStatus(payment.status) || !payment.externalId) return;
-    const provider = findProvider(this.registry, payment.provider);
-    if (!provider) {
-      this.logger.error({ paymentId, provider: payment.provider }, 'payment provider is not configured');
-      return;
-    }
-    const request = {
-      externalId: payment.externalId,
-      routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
-      requestId: origin.requestId,
-    };
-    const outcome = await callProvider(() => provider.getStatus(request));
-    let expire = false;
-    await inTransaction(em, async (tx) => {
-      const current = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (outcome.kind === 'ok') {
-        current.pollFailures = 0;
-        await this.applyProviderState(tx, current, outcome.value);
-      } else {
-        current.pollFailures += 1;
+    await this.checkStatuses(em, [paymentId], () => origin, 1);
+  }
+
+  /**
+   * {@link checkStatus} for a batch, as the reconciler claims them: one read, the provider calls
+   * side by side (at most `concurrency` at once), then every answer recorded in one short
+   * transaction, so that the database work does not grow with each payment's round trips.
+   */
+  async checkStatuses(em: EntityManager, paymentIds: string[], originFor: (paymentId: string) => CheckOrigin, concurrency: number): Promise<void> {
+    if (paymentIds.length === 0) return;
+    const payments = await em.fork().find(Payment, { id: { $in: paymentIds } });
+    const due = payments.filter((payment) => !isFinalStatus(payment.status) && payment.externalId);
+    const outcomes = new Map<string, { outcome: CallOutcome<ProviderPaymentState>; origin: CheckOrigin }>();
+    await runLimited(due, concurrency, async (payment) => {
+      const provider = findProvider(this.registry, payment.provider);
+      if (!provider) {
+        this.logger.error({ paymentId: payment.id, provider: payment.provider }, 'payment provider is not configured');
+        return;
       }
-      current.nextPollAt = nextPollAt(current, this.settings.cadence);
-      expire = outcome.kind === 'ok' && !isFinalStatus(current.status) && isPastLifetime(current, this.settings.cadence);
-      this.audit.record(tx, {
-        ...auditBase(current),
-        operationType: LogOperation.STATUS,
-        status: outcome.kind === 'ok' ? outcome.value.providerStatus : null,
-        ...auditError(outcome, 'status check'),
-        actor: origin.actor,
+      const origin = originFor(payment.id);
+      const request = {
+        externalId: payment.externalId!,
+        routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
         requestId: origin.requestId,
-        details: outcome.kind === 'ok' && !outcome.value.recognised ? { unrecognisedStatus: outcome.value.providerStatus } : null,
-      });
+      };
+      outcomes.set(payment.id, { outcome: await callProvider(() => provider.getStatus(request)), origin });
     });
-    if (expire) await this.expire(em, paymentId, origin);
+    if (outcomes.size === 0) return;
+
+    const expired: Array<[string, CheckOrigin]> = [];
+    await inTransaction(em, async (tx) => {
+      const locked = await tx.find(Payment, { id: { $in: [...outcomes.keys()] } }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
+      for (const current of locked) {
+        const { outcome, origin } = outcomes.get(current.id)!;
+        if (outcome.kind === 'ok') {
+          current.pollFailures = 0;
+          await this.applyProviderState(tx, current, outcome.value);
+        } else {
+          current.pollFailures += 1;
+        }
+        current.nextPollAt = nextPollAt(current, this.settings.cadence);
+        if (outcome.kind === 'ok' && !isFinalStatus(current.status) && isPastLifetime(current, this.settings.cadence)) {
+          expired.push([current.id, origin]);
+        }
+        this.audit.record(tx, {
+          ...auditBase(current),
+          operationType: LogOperation.STATUS,
+          status: outcome.kind === 'ok' ? outcome.value.providerStatus : null,
+          ...auditError(outcome, 'status check'),
+          actor: origin.actor,
+          requestId: origin.requestId,
+          details: outcome.kind === 'ok' && !outcome.value.recognised ? { unrecognisedStatus: outcome.value.providerStatus } : null,
+        });
+      }
+    });
+    for (const [paymentId, origin] of expired) await this.expire(em, paymentId, origin);
     this.events.wake();
   }
+
 
   /**
    * A payment still unpaid at the end of its lifetime: cancelled at the provider where it can be,

@@ -14,6 +14,7 @@ import type { PaymentEventsService } from './payment-events.service';
 import { changeStatus } from './payment-lifecycle';
 import { auditBase, type PaymentService } from './payment.service';
 import type { RefundService } from './refund.service';
+import { runLimited } from './run-limited';
 
 export interface ReconcilerSettings {
   tickMs: number;
@@ -30,6 +31,8 @@ export interface ReconcilerSettings {
 }
 
 const ACTOR = 'reconciler';
+/** Status answers recorded per transaction. */
+const CHUNK = 50;
 
 /**
  * Learns what the provider knows without anyone asking: polls every payment that is not final on
@@ -73,10 +76,13 @@ export class ReconcilerService {
     await this.recoverInterruptedPayments();
     await this.recoverInterruptedRefunds();
     const due = await this.claimDuePayments();
-    await runLimited(due, this.settings.concurrency, (id) =>
-      this.payments.checkStatus(this.em, id, { actor: ACTOR, requestId: randomUUID() }).catch((error) => {
-        this.logger.error({ err: error, paymentId: id }, 'status check failed');
-      }),
+    const chunks: string[][] = [];
+    for (let start = 0; start < due.length; start += CHUNK) chunks.push(due.slice(start, start + CHUNK));
+    // Two chunks in flight: one waits on Kaspi while the other writes its answers.
+    await runLimited(chunks, 2, (chunk) =>
+      this.payments
+        .checkStatuses(this.em, chunk, () => ({ actor: ACTOR, requestId: randomUUID() }), this.settings.concurrency)
+        .catch((error) => this.logger.error({ err: error, payments: chunk.length }, 'status checks failed')),
     );
     await this.sweepUnknownRefunds();
     this.lastTickAt = new Date();
@@ -191,15 +197,4 @@ export class ReconcilerService {
       }
     });
   }
-}
-
-async function runLimited<T>(items: T[], limit: number, work: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const item = items[next++];
-      await work(item);
-    }
-  });
-  await Promise.all(workers);
 }
