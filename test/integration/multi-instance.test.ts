@@ -1,10 +1,9 @@
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKaspiSandbox } from '../../src/sandbox/kaspi-sandbox.server';
-import { createTestDatabase, reachablePostgres, type TestDatabase } from '../support/database';
+import { createTestDatabase, reachablePostgres, redisAnswers, type TestDatabase } from '../support/database';
 import { collect, eventually, SERVICE_KEY, ADMIN_KEY } from '../support/gateway';
 import { gql, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
 import { createClient } from 'graphql-ws';
@@ -12,21 +11,6 @@ import WebSocket from 'ws';
 
 const SHOP = 101;
 const MIN_POLL_INTERVAL_MS = 1_000;
-
-function redisAnswers(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = net.connect({ host, port }, () => socket.write('PING\r\n'));
-    socket.setTimeout(1_000, () => {
-      socket.destroy();
-      resolve(false);
-    });
-    socket.once('data', (data) => {
-      socket.destroy();
-      resolve(data.toString().startsWith('+PONG'));
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
 const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id } errors { code } } }`;

@@ -1,4 +1,5 @@
 import { Client } from 'pg';
+import net from 'node:net';
 import { randomBytes } from 'node:crypto';
 
 export interface TestDatabase {
@@ -43,4 +44,20 @@ export async function reachablePostgres(url = process.env.DATABASE_URL ?? 'postg
   } catch {
     return null;
   }
+}
+
+/** Whether a Redis answers PING at host:port: tests of shared state skip where none runs. */
+export function redisAnswers(host = '127.0.0.1', port = 6379): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect({ host, port }, () => socket.write('PING\r\n'));
+    socket.setTimeout(1_000, () => {
+      socket.destroy();
+      resolve(false);
+    });
+    socket.once('data', (data) => {
+      socket.destroy();
+      resolve(data.toString().startsWith('+PONG'));
+    });
+    socket.once('error', () => resolve(false));
+  });
 }
