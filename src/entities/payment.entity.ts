@@ -1,8 +1,8 @@
-import { BigIntType, Collection, Entity, Enum, Index, OneToMany, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
+import { BigIntType, Collection, Entity, Enum, Index, OneToMany, Property, Unique } from '@mikro-orm/core';
 import { EncryptedTextType, SEALED_COLUMN_COMMENT } from '../crypto/encrypted-text.type';
 import { PaymentStatus } from '../domain/payment-status';
 import type { Tiyn } from '../domain/money';
+import { ProviderOperation } from './provider-operation.entity';
 import { Refund } from './refund.entity';
 
 /**
@@ -17,10 +17,7 @@ import { Refund } from './refund.entity';
   name: 'payment_next_poll_at_index',
   expression: 'create index "payment_next_poll_at_index" on "payment" ("next_poll_at") where "next_poll_at" is not null',
 })
-export class Payment {
-  @PrimaryKey({ type: 'uuid' })
-  id: string = randomUUID();
-
+export class Payment extends ProviderOperation {
   @Property({ type: 'integer' })
   shopId!: number;
 
@@ -58,29 +55,6 @@ export class Payment {
   @Property({ type: 'string', length: 255, nullable: true })
   message: string | null = null;
 
-  /** The API key that created it: idempotency keys are scoped to their caller. */
-  @Property({ type: 'string', length: 64 })
-  callerId!: string;
-
-  @Property({ type: 'string', length: 255, nullable: true })
-  idempotencyKey: string | null = null;
-
-  /** A digest of the request, to tell a retry from a different request under the same key. */
-  @Property({ type: 'string', length: 64 })
-  requestHash!: string;
-
-  @Property({ type: 'string', length: 64, nullable: true })
-  requestId: string | null = null;
-
-  @Property({ type: 'string', length: 40, nullable: true })
-  errorCode: string | null = null;
-
-  @Property({ type: 'string', length: 500, nullable: true })
-  errorMessage: string | null = null;
-
-  @Property({ type: 'string', length: 32, nullable: true })
-  providerCode: string | null = null;
-
   /** Set when the provider reported something the transition table forbids; kept for a human. */
   @Property({ type: 'string', length: 500, nullable: true })
   anomaly: string | null = null;
@@ -97,10 +71,4 @@ export class Payment {
 
   @OneToMany(() => Refund, (refund) => refund.payment, { orderBy: { createdAt: 'asc' } })
   refunds = new Collection<Refund>(this);
-
-  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
-  createdAt: Date = new Date();
-
-  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
 }

@@ -1,6 +1,6 @@
-import { BigIntType, Entity, Enum, Index, ManyToOne, PrimaryKey, Property, Unique } from '@mikro-orm/core';
-import { randomUUID } from 'node:crypto';
+import { BigIntType, Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import type { Tiyn } from '../domain/money';
+import { ProviderOperation } from './provider-operation.entity';
 import type { Payment } from './payment.entity';
 
 export enum RefundStatus {
@@ -17,10 +17,7 @@ export const RESERVING_REFUND_STATUSES = [RefundStatus.PENDING, RefundStatus.SUC
 
 @Entity({ tableName: 'refund' })
 @Unique({ properties: ['callerId', 'idempotencyKey'] })
-export class Refund {
-  @PrimaryKey({ type: 'uuid' })
-  id: string = randomUUID();
-
+export class Refund extends ProviderOperation {
   @Index()
   @ManyToOne('Payment', { deleteRule: 'restrict' })
   payment!: Payment;
@@ -33,31 +30,4 @@ export class Refund {
 
   @Property({ type: 'string', length: 64, nullable: true })
   returnOperationId: string | null = null;
-
-  @Property({ type: 'string', length: 64 })
-  callerId!: string;
-
-  @Property({ type: 'string', length: 255, nullable: true })
-  idempotencyKey: string | null = null;
-
-  @Property({ type: 'string', length: 64 })
-  requestHash!: string;
-
-  @Property({ type: 'string', length: 64, nullable: true })
-  requestId: string | null = null;
-
-  @Property({ type: 'string', length: 40, nullable: true })
-  errorCode: string | null = null;
-
-  @Property({ type: 'string', length: 500, nullable: true })
-  errorMessage: string | null = null;
-
-  @Property({ type: 'string', length: 32, nullable: true })
-  providerCode: string | null = null;
-
-  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
-  createdAt: Date = new Date();
-
-  @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()', onUpdate: () => new Date() })
-  updatedAt: Date = new Date();
 }
