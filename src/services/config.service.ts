@@ -6,6 +6,7 @@ import { LogOperation } from '../entities/payment-log.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
 import type { ProviderRegistry } from '../providers/registry';
 import type { AuditService } from './audit.service';
+import type { ConfigCache } from './config-cache';
 import { inTransaction, type UseCaseContext } from './context';
 import { DESCRIPTION_MAX_LENGTH, InputCheck } from './validation';
 
@@ -36,6 +37,7 @@ export class ConfigService {
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly audit: AuditService,
+    private readonly cache: ConfigCache,
   ) {}
 
   async list(em: EntityManager, filter: { shopId?: number | null; isActive?: boolean | null }): Promise<PaymentConfig[]> {
@@ -68,6 +70,7 @@ export class ConfigService {
         this.recordChange(tx, ctx, row, LogOperation.CONFIG_CREATE, { created: describe(row) });
         return row;
       });
+      this.cache.invalidate(shopId);
       return { config, errors: [] };
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException) {
@@ -90,7 +93,7 @@ export class ConfigService {
     }
     if (!check.ok) return { config: null, errors: check.errors };
 
-    return inTransaction(ctx.em, async (tx) => {
+    const result = await inTransaction(ctx.em, async (tx) => {
       const config = await tx.findOne(PaymentConfig, { shopId });
       if (!config) return notFound(shopId);
       const before = describe(config);
@@ -98,6 +101,8 @@ export class ConfigService {
       this.recordChange(tx, ctx, config, LogOperation.CONFIG_UPDATE, { before, after: describe(config) });
       return { config, errors: [] };
     });
+    this.cache.invalidate(shopId);
+    return result;
   }
 
   /** Soft: the row stays, so that the audit log and old payments keep their meaning. */
@@ -105,13 +110,15 @@ export class ConfigService {
     const check = new InputCheck();
     const shopId = check.shopId(shopIdInput, ['shopId']);
     if (!check.ok) return { config: null, errors: check.errors };
-    return inTransaction(ctx.em, async (tx) => {
+    const result = await inTransaction(ctx.em, async (tx) => {
       const config = await tx.findOne(PaymentConfig, { shopId });
       if (!config) return notFound(shopId);
       config.isActive = false;
       this.recordChange(tx, ctx, config, LogOperation.CONFIG_DEACTIVATE, { after: describe(config) });
       return { config, errors: [] };
     });
+    this.cache.invalidate(shopId);
+    return result;
   }
 
   private checkProvider(check: InputCheck, provider: string): string {

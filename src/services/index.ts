@@ -4,6 +4,7 @@ import type { Logger } from '../logger';
 import type { ProviderRegistry } from '../providers/registry';
 import { ApiKeyService } from './api-key.service';
 import { AuditService } from './audit.service';
+import { ConfigCache } from './config-cache';
 import { ConfigService } from './config.service';
 import { RedisOutboxNotifier } from './outbox-notifier';
 import { PaymentEventsService } from './payment-events.service';
@@ -24,6 +25,7 @@ export interface Services {
 /** Wires the services once at start-up; `em` is the root EntityManager, only ever forked. */
 export function createServices(em: EntityManager, config: AppConfig, registry: ProviderRegistry, logger: Logger): Services {
   const audit = new AuditService(config.logsMaxLimit);
+  const configCache = new ConfigCache();
   const outboxLogger = logger.child({ component: 'outbox' });
   // Other instances hear of new status changes through Redis at once; without it, at their next poll.
   const notifier = config.redisUrl ? new RedisOutboxNotifier(config.redisUrl, outboxLogger) : null;
@@ -38,6 +40,7 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
       cadence: config.reconciler.cadence,
     },
     logger.child({ component: 'payments' }),
+    configCache,
   );
   const refunds = new RefundService(registry, audit, events, {
     maxPaymentAmountTenge: config.maxPaymentAmountTenge,
@@ -46,7 +49,7 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
   return {
     apiKeys: new ApiKeyService(em, config.apiKeys),
     audit,
-    configs: new ConfigService(registry, audit),
+    configs: new ConfigService(registry, audit, configCache),
     events,
     payments,
     refunds,

@@ -13,6 +13,7 @@ import type { ProviderPaymentState } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
 import { findProvider } from './find-provider';
 import type { AuditService } from './audit.service';
+import type { ConfigCache } from './config-cache';
 import { inTransaction, type UseCaseContext } from './context';
 import { waitWhilePending } from './idempotency';
 import { runLimited } from './run-limited';
@@ -64,6 +65,7 @@ export class PaymentService {
     private readonly events: PaymentEventsService,
     private readonly settings: PaymentServiceSettings,
     private readonly logger: Logger,
+    private readonly configs: ConfigCache,
   ) {}
 
   /**
@@ -91,7 +93,7 @@ export class PaymentService {
       if (earlier) return this.replay(ctx.em, earlier, requestHash);
     }
 
-    const config = await ctx.em.fork().findOne(PaymentConfig, { shopId });
+    const config = await this.configs.get(ctx.em, shopId);
     const refusal = this.refuseConfig(shopId, config);
     if (refusal || !config) {
       await this.auditRefusal(ctx, shopId, config, amount, refusal!);
