@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
@@ -12,7 +13,7 @@ import { reconcilerScenario } from './scenarios/reconciler.scenario';
 import type { BenchContext, BenchSettings, Scenario, ScenarioId, ScenarioResult } from './scenarios/scenario';
 import { DEFAULT_SERVER_URL } from './support/bench-database';
 import { summariseProfile } from './support/cpu-profile';
-import type { RunContext } from './support/gateway.process';
+import { gatewayCommand, type RunContext } from './support/gateway.process';
 import { machineFacts } from './support/machine';
 import { freePort, NodeProcess, REPO_ROOT } from './support/node-process';
 import { readKeptNotes, renderReport, type ProfiledScenario } from './support/results.report';
@@ -36,6 +37,8 @@ measures, profiles the scenarios that miss a target, and writes bench/RESULTS.md
                            (status brings baseline along); writes bench/.tmp/RESULTS.<ids>.md
   --profile <when>         auto (scenarios that miss a target; default), all, none
   --quick                  short smoke run: 5 s windows, 2,000 subscribers, 20,000 reconciler payments
+  --compiled               run the gateways as production does: npm run build, then dist/src/index.js
+                           (default: node -r @swc-node/register src/index.ts, as npm start)
   --duration <s>           measured window per load run (default 20)
   --warmup <s>             warm-up per load run (default 5)
   --connections <n>        connections for the throughput runs (default 16)
@@ -56,6 +59,7 @@ async function main(): Promise<void> {
       only: { type: 'string' },
       profile: { type: 'string', default: 'auto' },
       quick: { type: 'boolean', default: false },
+      compiled: { type: 'boolean', default: false },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
@@ -133,6 +137,11 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}, load ${machine.loadAverage.toFixed(2)}`);
   if (machine.loadAverage > 0.5) log('warning: the machine is already busy; figures will be low and noisy');
 
+  if (values.compiled) {
+    log('building the gateway (npm run build)');
+    execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
+  }
+
   const sandboxPort = await freePort();
   const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
   const sandbox = await NodeProcess.start({
@@ -142,7 +151,7 @@ async function main(): Promise<void> {
     logFile: path.join(tmpDir, 'sandbox.log'),
     readyUrl: `${sandboxUrl}/_control/config`,
   });
-  const run: RunContext = { runId, tmpDir, serverUrl, sandboxUrl };
+  const run: RunContext = { runId, tmpDir, serverUrl, sandboxUrl, gateway: values.compiled ? 'compiled' : 'source' };
   const results = new Map<ScenarioId, ScenarioResult>();
   const ctx: BenchContext = {
     run,
@@ -207,6 +216,7 @@ async function main(): Promise<void> {
     {
       command,
       machine,
+      gatewayCommand: gatewayCommand(run.gateway),
       kaspi: `the sandbox (\`src/sandbox/main.ts\`) in its own process, reached in proxy mode: \`KASPI_MODE=proxy\`, \`PRODUCTION_API_URL=http://127.0.0.1:<port>/proxy\`, as production reaches the merchant proxy; no auto-advance`,
       scenarios: measured,
       failures,

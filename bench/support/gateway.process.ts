@@ -15,6 +15,20 @@ export interface RunContext {
   /** The PostgreSQL server; each gateway gets a fresh database on it. */
   serverUrl: string;
   sandboxUrl: string;
+  /** How gateways are started: `npm start`'s way (TypeScript through swc) or `npm run start:prod`'s (built). */
+  gateway: GatewayBuild;
+}
+
+export type GatewayBuild = 'source' | 'compiled';
+
+const GATEWAY_COMMANDS: Record<GatewayBuild, { entry: string; nodeFlags: string[]; label: string }> = {
+  source: { entry: 'src/index.ts', nodeFlags: [], label: 'node -r @swc-node/register src/index.ts' },
+  compiled: { entry: 'dist/src/index.js', nodeFlags: ['--enable-source-maps'], label: 'node --enable-source-maps dist/src/index.js (npm run build)' },
+};
+
+/** The command line a run's gateways are started with, for the report. */
+export function gatewayCommand(build: GatewayBuild): string {
+  return GATEWAY_COMMANDS[build].label;
 }
 
 /**
@@ -110,11 +124,15 @@ export async function startBenchGateway(run: RunContext, options: StartGatewayOp
   try {
     gatewayProcess = await NodeProcess.start({
       name: `gateway ${options.name}`,
-      entry: 'src/index.ts',
+      entry: GATEWAY_COMMANDS[run.gateway].entry,
       env: { ...settings, ...secrets },
       logFile: path.join(run.tmpDir, `gateway-${options.name}.log`),
       readyUrl: `${url}/readyz`,
-      nodeFlags: [...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []), ...(options.nodeFlags ?? [])],
+      nodeFlags: [
+        ...GATEWAY_COMMANDS[run.gateway].nodeFlags,
+        ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),
+        ...(options.nodeFlags ?? []),
+      ],
     });
   } catch (error) {
     await database.drop();

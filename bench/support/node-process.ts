@@ -8,7 +8,7 @@ export const REPO_ROOT = path.resolve(__dirname, '../..');
 export interface NodeProcessOptions {
   /** For logs and errors: "gateway", "sandbox", "baseline". */
   name: string;
-  /** The TypeScript entry point, relative to the repository root. */
+  /** The entry point, relative to the repository root: TypeScript (compiled on load) or built JavaScript. */
   entry: string;
   env: Record<string, string>;
   /** Where stdout and stderr go. */
@@ -63,7 +63,8 @@ export class NodeProcess {
   static async start(options: NodeProcessOptions): Promise<NodeProcess> {
     fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
     const log = fs.openSync(options.logFile, 'a');
-    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), '-r', '@swc-node/register', options.entry], {
+    const register = options.entry.endsWith('.ts') ? ['-r', '@swc-node/register'] : [];
+    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...register, options.entry], {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
       stdio: ['ignore', log, log],

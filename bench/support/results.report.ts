@@ -16,6 +16,8 @@ export interface ProfiledScenario {
 export interface ReportInput {
   command: string;
   machine: MachineFacts;
+  /** How each gateway process was started. */
+  gatewayCommand: string;
   kaspi: string;
   scenarios: ProfiledScenario[];
   failures: Array<{ id: string; error: string }>;
@@ -41,9 +43,9 @@ export function renderReport(input: ReportInput, keptNotes: string | null): stri
     `| OS | ${machine.os} |`,
     `| Node | ${machine.node} |`,
     `| PostgreSQL | ${machine.postgres}, local, server defaults |`,
-    `| Gateway | commit ${machine.commit}; \`NODE_ENV=production\`, \`node -r @swc-node/register src/index.ts\` |`,
+    `| Gateway | commit ${machine.commit}; \`NODE_ENV=production\`, \`${input.gatewayCommand}\` |`,
     `| Kaspi | ${input.kaspi} |`,
-    `| Load average at start | ${machine.loadAverage.toFixed(2)} (1 min)${machine.loadAverage > 0.5 ? ' — something else was busy: read figures as ratios' : ''} |`,
+    `| Load average at start | ${machine.loadAverage.toFixed(2)} (1 min); what else ran during each scenario is under "other processes" in its CPU line |`,
     '',
     `Gateway, PostgreSQL, the sandbox and the load generator (autocannon, graphql-ws clients) all share these ${machine.cores} cores. Each scenario gets a gateway process and a database of its own; peak RSS is the gateway's VmHWM over its life, warm-up included.`,
     '',
@@ -126,7 +128,7 @@ function renderProfile(profile: ProfileSummary): string[] {
   if (profile.ownCode.length > 0) {
     lines.push(
       '',
-      `Our own code, inclusive (time with a frame of it on the stack): ${profile.ownCode.map((entry) => `\`${entry.name}\` ${formatShare(entry.share)}`).join(', ')}.`,
+      `Our own code, inclusive (time with a frame of it on the stack, so a folder that wraps another's calls carries their time too): ${profile.ownCode.map((entry) => `\`${entry.name}\` ${formatShare(entry.share)}`).join(', ')}.`,
     );
   }
   return lines;
