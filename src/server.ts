@@ -140,8 +140,12 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
           return refuse([rateLimitedError(refusal, 'websocket')], 'rate_limited');
         }
         const requestId = randomUUID();
+        let em: WsOperationContext['em'] | null = null;
         const contextValue: WsOperationContext = {
-          em: deps.orm.em.fork(),
+          // Most WebSocket operations are subscriptions that never touch it: fork on first use only.
+          get em() {
+            return (em ??= deps.orm.em.fork());
+          },
           actor: ctx.extra.actor ?? null,
           requestId,
           services,

@@ -89,17 +89,21 @@ export class ReconcilerService {
     return due.length;
   }
 
-  private schedule(): void {
+  private schedule(delayMs = this.settings.tickMs): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
+      let claimed = 0;
       this.current = this.tick()
-        .then(() => undefined)
+        .then((count) => {
+          claimed = count;
+        })
         .catch((error) => this.logger.error({ err: error }, 'reconciler pass failed'))
         .finally(() => {
           this.current = null;
-          this.schedule();
+          // A full batch means more is due: go on at once instead of idling a tick behind the schedule.
+          this.schedule(claimed >= this.settings.batchSize ? 0 : this.settings.tickMs);
         });
-    }, this.settings.tickMs);
+    }, delayMs);
     this.timer.unref();
   }
 
