@@ -1,6 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Tiyn } from '../domain/money';
+import type { Payment } from '../entities/payment.entity';
 import { LogOperation, PaymentLog } from '../entities/payment-log.entity';
+import { outcomeError, type CallOutcome } from './provider-outcome';
 
 export interface AuditEntry {
   shopId: number;
@@ -50,4 +52,22 @@ export class AuditService {
     const limit = Math.min(Math.max(1, Math.trunc(filter.limit)), this.maxLimit);
     return em.find(PaymentLog, where, { orderBy: { id: 'desc' }, limit });
   }
+}
+
+/** The fields every audit row about a payment carries. */
+export function auditBase(payment: Payment) {
+  return {
+    shopId: payment.shopId,
+    organizationBin: payment.organizationBin,
+    provider: payment.provider,
+    externalId: payment.externalId,
+    paymentId: payment.id,
+  };
+}
+
+/** A provider call's failure as the audit log keeps it: our code and message, never the upstream text. */
+export function auditError(outcome: CallOutcome<unknown>, what: 'payment' | 'refund' | 'status check') {
+  if (outcome.kind === 'ok') return { errorCode: null, errorMessage: null };
+  const error = outcomeError(outcome, what);
+  return { errorCode: error.code, errorMessage: error.message };
 }

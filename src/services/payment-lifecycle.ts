@@ -49,5 +49,3 @@ export function nextPollAt(payment: Payment, cadence: PollingCadence, now = new 
 export function isPastLifetime(payment: Payment, cadence: PollingCadence, now = new Date()): boolean {
   return now.getTime() - payment.createdAt.getTime() >= cadence.lifetimeMs;
 }
-
-export { PaymentStatus };

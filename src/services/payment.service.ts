@@ -1,6 +1,5 @@
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { createHash } from 'node:crypto';
 import type { PollingCadence } from '../config';
 import { isFinalStatus, PaymentStatus } from '../domain/payment-status';
 import { maskPhone } from '../domain/phone';
@@ -12,10 +11,10 @@ import type { Logger } from '../logger';
 import type { ProviderPaymentState } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
 import { findProvider } from './find-provider';
-import type { AuditService } from './audit.service';
+import { auditBase, auditError, type AuditService } from './audit.service';
 import type { ConfigCache } from './config-cache';
 import { inTransaction, type UseCaseContext } from './context';
-import { waitWhilePending } from './idempotency';
+import { digest, waitWhilePending } from './idempotency';
 import { runLimited } from './run-limited';
 import type { PaymentEventsService } from './payment-events.service';
 import { changeStatus, isPastLifetime, nextPollAt } from './payment-lifecycle';
@@ -493,24 +492,4 @@ export function createErrors(payment: Payment): UserError[] {
     ];
   }
   return [];
-}
-
-export function auditBase(payment: Payment) {
-  return {
-    shopId: payment.shopId,
-    organizationBin: payment.organizationBin,
-    provider: payment.provider,
-    externalId: payment.externalId,
-    paymentId: payment.id,
-  };
-}
-
-export function auditError(outcome: CallOutcome<unknown>, what: 'payment' | 'refund' | 'status check') {
-  if (outcome.kind === 'ok') return { errorCode: null, errorMessage: null };
-  const error = outcomeError(outcome, what);
-  return { errorCode: error.code, errorMessage: error.message };
-}
-
-export function digest(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
 }

@@ -8,11 +8,11 @@ import { LogOperation } from '../entities/payment-log.entity';
 import { Refund, RefundStatus } from '../entities/refund.entity';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
-import type { AuditService } from './audit.service';
+import { auditBase, type AuditService } from './audit.service';
 import { inTransaction } from './context';
 import type { PaymentEventsService } from './payment-events.service';
 import { changeStatus } from './payment-lifecycle';
-import { auditBase, type PaymentService } from './payment.service';
+import type { PaymentService } from './payment.service';
 import type { RefundService } from './refund.service';
 import { runLimited } from './run-limited';
 

@@ -8,12 +8,11 @@ import { Refund, RefundStatus, RESERVING_REFUND_STATUSES } from '../entities/ref
 import { ErrorCode, userError, type UserError } from '../errors';
 import type { RefundResult as ProviderRefundResult } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
-import type { AuditService } from './audit.service';
+import { auditBase, auditError, type AuditService } from './audit.service';
 import { inTransaction, type UseCaseContext } from './context';
 import { findProvider } from './find-provider';
-import { waitWhilePending } from './idempotency';
+import { digest, waitWhilePending } from './idempotency';
 import type { PaymentEventsService } from './payment-events.service';
-import { auditBase, auditError, digest } from './payment.service';
 import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
 import { InputCheck } from './validation';
 
