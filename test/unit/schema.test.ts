@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { buildGatewaySchema, printGatewaySchema } from '../../src/schema';
 
 const ROOT = path.resolve(__dirname, '../..');
-const CONTRACT = path.resolve(ROOT, '../shared/contract/schema.contract.graphql');
+// The contract the project promises, kept and reviewed inside the repository: a fresh clone tests
+// against it with nothing beside it. Each issue grows it with its part of the next contract.
+const CONTRACT = path.join(ROOT, 'contract/schema.graphql');
 
 describe('the GraphQL schema', () => {
   it('matches the committed schema.graphql (run npm run schema:emit after changing a resolver or type)', async () => {
