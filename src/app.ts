@@ -2,9 +2,10 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type express from 'express';
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
-import type { AppConfig } from './config';
+import { ConfigError, type AppConfig } from './config';
 import { bindKeyRing } from './crypto/encrypted-text.type';
-import { keyRingFor } from './crypto/key-ring';
+import { keyRingFor, type KeyRing } from './crypto/key-ring';
+import { missingKeyIds } from './crypto/rotate-sealed-columns';
 import { lockDataDir } from './db/data-dir-lock';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from './db/embedded-database';
 import { migrate, openOrm } from './db/orm';
@@ -71,9 +72,14 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
     }
     const orm = await openOrm({ url: databaseUrl, poolMax: embedded ? 1 : config.database.poolMax });
     resources.push(() => orm.close());
-    bindKeyRing(orm, keyRingFor(config));
+    const ring = keyRingFor(config);
+    bindKeyRing(orm, ring);
     const applied = await migrate(orm);
     if (applied.length > 0) logger.info({ migrations: applied }, 'database migrated');
+    await refuseMissingEncryptionKeys(orm, ring, config);
+    if (!config.encryptionKeys && config.database.url) {
+      logger.warn('ENCRYPTION_KEYS is not set: device tokens are sealed with a key kept in DATA_DIR; every other instance on this DATABASE_URL needs ENCRYPTION_KEYS set to it');
+    }
 
     const registry = new ProviderRegistry();
     const services = createServices(orm.em, config, registry, logger);
@@ -155,6 +161,26 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
     await closeResources().catch(() => undefined);
     throw error;
   }
+}
+
+/**
+ * An instance without a key that sealed stored device tokens would start, then fail the first
+ * payment that needs one: it must not start at all.
+ */
+async function refuseMissingEncryptionKeys(orm: MikroORM, ring: KeyRing, config: AppConfig): Promise<void> {
+  const missing = await missingKeyIds(orm, ring);
+  if (missing.length === 0) return;
+  const names = missing.map((id) => `"${id}"`).join(', ');
+  const lines = [
+    `ENCRYPTION_KEYS: the database holds device tokens sealed with ${missing.length === 1 ? 'key' : 'keys'} ${names}, which this instance does not have (it has ${ring.keyIds.map((id) => `"${id}"`).join(', ')}).`,
+    'Every instance on one database must run with the same ENCRYPTION_KEYS, including every key that sealed a stored value.',
+  ];
+  if (!config.encryptionKeys && config.database.url) {
+    lines.push(
+      `Without ENCRYPTION_KEYS, an instance keeps a key of its own in its DATA_DIR (${config.dataDir}/encryption-keys), which no other instance finds: set the same ENCRYPTION_KEYS on every instance that shares this DATABASE_URL (copy the line from the encryption-keys file of the instance that made it).`,
+    );
+  }
+  throw new ConfigError(lines.join('\n'));
 }
 
 /** The knex (tarn) pool behind the ORM, once it exists. */

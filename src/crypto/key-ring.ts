@@ -114,6 +114,10 @@ export class KeyRing {
     }
   }
 
+  get keyIds(): string[] {
+    return [...this.keys.keys()];
+  }
+
   /** True when `stored` is sealed with the active key, i.e. needs no rotation. */
   isCurrent(stored: string): boolean {
     return stored.startsWith(`${PREFIX}${VERSION}:${this.activeKeyId}:`);

@@ -56,3 +56,26 @@ export async function rotateSealedColumns(orm: MikroORM, ring: KeyRing, batchSiz
   }
   return reports;
 }
+
+/**
+ * The ids of keys that sealed a stored value of {@link SEALED_COLUMNS} and that `ring` lacks: an
+ * instance started without one of them would fail the first payment that needs such a value.
+ */
+export async function missingKeyIds(orm: MikroORM, ring: KeyRing): Promise<string[]> {
+  const connection = orm.em.getConnection();
+  const missing: string[] = [];
+  for (const { table, column } of SEALED_COLUMNS) {
+    // One row at a time, skipping every id already known: no aggregate over the whole table in memory.
+    for (;;) {
+      // Key ids are letters, digits, "-" and "_": a comma-joined list is unambiguous.
+      const rows: Array<{ keyId: string }> = await connection.execute(
+        `select split_part(${column}, ':', 3) as "keyId" from ${table}
+          where starts_with(${column}, 'enc:') and split_part(${column}, ':', 3) <> all (string_to_array(?, ',')) limit 1`,
+        [[...ring.keyIds, ...missing].join(',')],
+      );
+      if (rows.length === 0) break;
+      missing.push(rows[0].keyId);
+    }
+  }
+  return missing;
+}

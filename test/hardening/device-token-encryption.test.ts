@@ -5,9 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
 import { bindKeyRing } from '../../src/crypto/encrypted-text.type';
 import { DecryptionError, generateEncryptionKeySpec, keyRingFor, KeyRing, parseEncryptionKeys } from '../../src/crypto/key-ring';
-import { rotateSealedColumns } from '../../src/crypto/rotate-sealed-columns';
+import { missingKeyIds, rotateSealedColumns } from '../../src/crypto/rotate-sealed-columns';
+import { startGateway } from '../../src/app';
 import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import { createTestDatabase, reachablePostgres } from '../support/database';
+import { ADMIN_KEY, startTestGateway, type TestGateway } from '../support/gateway';
 
 const OLD_KEY = generateEncryptionKeySpec('k2025');
 const NEW_KEY = generateEncryptionKeySpec('k2026');
@@ -101,6 +103,11 @@ describe('device tokens at rest, and the rotation of the key', () => {
     expect(stored[0]).not.toBe(stored[1]);
   });
 
+  it('finds the key ids that seal stored device tokens and that a ring lacks', async () => {
+    expect(await missingKeyIds(gw.gateway.orm, new KeyRing(parseEncryptionKeys(OLD_KEY)))).toEqual([]);
+    expect(await missingKeyIds(gw.gateway.orm, new KeyRing(parseEncryptionKeys(NEW_KEY)))).toEqual(['k2025']);
+  });
+
   it('reads a row written in plain text before encryption, and does not rewrite a row it only reads', async () => {
     await raw(`insert into payment_config (shop_id, organization_bin, device_token, is_active, provider) values (72, ?, ?, true, 'kaspi')`, [BIN, LEGACY_TOKEN]);
     const configs = await gw.gql('{ configs(shopId: 72) { deviceToken } }');
@@ -139,5 +146,50 @@ describe('device tokens at rest, and the rotation of the key', () => {
     const refund = await gw.gql(`mutation { refund(input: { shopId: 71, externalId: "${externalId}", amount: 30 }) { refund { status } errors { code } } }`);
     expect(refund.data.refund).toEqual({ refund: { status: 'SUCCEEDED' }, errors: [] });
     expect((await sandbox.payment(externalId as string))?.refundedAmount).toBe(30);
+  });
+});
+
+describe('instances that disagree on ENCRYPTION_KEYS (skipped where no PostgreSQL server answers)', () => {
+  const dataDirs: string[] = [];
+  const start = (databaseUrl: string, env: Record<string, string>) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaspi-gw-ring-'));
+    dataDirs.push(dataDir);
+    return startGateway(
+      loadConfig({ NODE_ENV: 'test', PORT: '0', DATA_DIR: dataDir, DATABASE_URL: databaseUrl, DATABASE_POOL_MAX: '2', API_KEYS: `admin:${ADMIN_KEY}`, LOG_LEVEL: 'silent', ...env }),
+    );
+  };
+
+  afterAll(() => {
+    for (const dir of dataDirs) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('refuses to start without a key that sealed stored device tokens, naming it, and says that a shared database needs ENCRYPTION_KEYS', async (context) => {
+    const server = await reachablePostgres();
+    if (!server) return context.skip();
+    const database = await createTestDatabase(server);
+    try {
+      const first = await start(database.url!, {});
+      const devKeyId = keyRingFor(first.config).activeKeyId;
+      expect(devKeyId).toMatch(/^dev-/);
+      const created = await fetch(first.graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}` },
+        body: JSON.stringify({ query: `mutation { createConfig(input: { shopId: 73, organizationBin: "${BIN}", deviceToken: "${TOKEN}" }) { errors { code } } }` }),
+      });
+      expect(((await created.json()) as { data: { createConfig: { errors: unknown[] } } }).data.createConfig.errors).toEqual([]);
+      await first.stop();
+
+      const withoutKeys = start(database.url!, {});
+      await expect(withoutKeys).rejects.toThrow(ConfigError);
+      await expect(withoutKeys).rejects.toThrow(new RegExp(`ENCRYPTION_KEYS.*"${devKeyId}"`, 's'));
+      await expect(withoutKeys).rejects.toThrow(/same ENCRYPTION_KEYS .*DATABASE_URL/s);
+      await expect(start(database.url!, { ENCRYPTION_KEYS: NEW_KEY })).rejects.toThrow(new RegExp(`ENCRYPTION_KEYS.*"${devKeyId}"`, 's'));
+
+      const devKeySpec = fs.readFileSync(path.join(dataDirs[0], 'encryption-keys'), 'utf8').trim();
+      const second = await start(database.url!, { ENCRYPTION_KEYS: `${NEW_KEY},${devKeySpec}` });
+      await second.stop();
+    } finally {
+      await database.drop();
+    }
   });
 });
