@@ -1,5 +1,6 @@
 import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { EncryptedTextType, SEALED_COLUMN_COMMENT } from '../crypto/encrypted-text.type';
+import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
 
 /** Routes a shop to the organization (BIN) and Kaspi device that take its payments. */
 @Entity({ tableName: 'payment_config' })
@@ -21,8 +22,8 @@ export class PaymentConfig {
   @Property({ type: 'boolean', default: true })
   isActive = true;
 
-  @Property({ type: 'string', length: 20, default: 'kaspi' })
-  provider = 'kaspi';
+  @Property({ type: 'string', length: 20, default: DEFAULT_PROVIDER_ID })
+  provider: string = DEFAULT_PROVIDER_ID;
 
   @Property({ type: 'string', length: 500, nullable: true })
   description: string | null = null;

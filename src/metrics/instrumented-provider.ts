@@ -1,10 +1,5 @@
 import type { Logger } from '../logger';
-import {
-  ProviderOutcomeUnknownError,
-  ProviderRejectedError,
-  ProviderUnavailableError,
-  type PaymentProvider,
-} from '../providers/provider';
+import { isProviderError, type PaymentProvider } from '../providers/provider';
 import type { GatewayMetrics, ProviderCallOutcome } from './metrics';
 
 /**
@@ -33,7 +28,6 @@ export function instrumentProvider(provider: PaymentProvider, metrics: GatewayMe
 
   const instrumented: PaymentProvider = {
     id: provider.id,
-    capabilities: provider.capabilities,
     createPayment: observe('create', (request) => provider.createPayment(request)),
     getStatus: observe('status', (request) => provider.getStatus(request)),
     refund: observe('refund', (request) => provider.refund(request)),
@@ -50,8 +44,5 @@ export function instrumentProvider(provider: PaymentProvider, metrics: GatewayMe
 }
 
 function outcomeOf(error: unknown): ProviderCallOutcome {
-  if (error instanceof ProviderRejectedError) return 'rejected';
-  if (error instanceof ProviderUnavailableError) return 'unavailable';
-  if (error instanceof ProviderOutcomeUnknownError) return 'unknown';
-  return 'error';
+  return isProviderError(error) ? error.kind : 'error';
 }

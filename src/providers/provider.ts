@@ -56,15 +56,6 @@ export interface RefundableAmount {
   available: Tiyn;
 }
 
-export interface ProviderCapabilities {
-  partialRefund: boolean;
-  multipleRefunds: boolean;
-  /** The provider can say how much is left to refund (Kaspi direct: payment/details). */
-  refundableAmountLookup: boolean;
-  /** The provider can cancel an unpaid invoice. */
-  cancel: boolean;
-}
-
 /**
  * A payment provider: speaks one upstream and nothing else. It never touches the database.
  *
@@ -75,6 +66,9 @@ export interface ProviderCapabilities {
  * - {@link ProviderOutcomeUnknownError}: the request may have reached the provider but no usable
  *   answer came back (timeout, dropped connection, empty or malformed body, HTTP 5xx). For create
  *   and refund the caller must record the outcome as UNKNOWN and must not retry on its own.
+ * Each class carries its `kind`: callers read it rather than testing the classes again.
+ *
+ * Optional capabilities are optional methods: a provider that cannot do a thing lacks the method.
  *
  * @example
  * const provider = registry.get('kaspi');
@@ -82,16 +76,15 @@ export interface ProviderCapabilities {
  */
 export interface PaymentProvider {
   readonly id: string;
-  readonly capabilities: ProviderCapabilities;
   /** Sends an invoice to the customer. Never retried by the provider itself. */
   createPayment(request: CreatePaymentRequest): Promise<ProviderPaymentState>;
   /** Asks the provider for the payment's current status. Safe to retry. */
   getStatus(request: StatusRequest): Promise<ProviderPaymentState>;
   /** Refunds part or all of a paid payment. Never retried by the provider itself. */
   refund(request: RefundRequest): Promise<RefundResult>;
-  /** How much of the payment is left to refund; only where `capabilities.refundableAmountLookup`. */
+  /** How much of the payment is left to refund; only a provider that can tell has this method. */
   getRefundableAmount?(request: StatusRequest): Promise<RefundableAmount>;
-  /** Cancels an unpaid invoice; only where `capabilities.cancel`. */
+  /** Cancels an unpaid invoice; only a provider that can has this method. */
   cancelPayment?(request: StatusRequest): Promise<ProviderPaymentState>;
 }
 
@@ -123,4 +116,12 @@ export class ProviderUnavailableError extends ProviderError {
 
 export class ProviderOutcomeUnknownError extends ProviderError {
   readonly kind = 'unknown' as const;
+}
+
+/** Every provider error there is; `kind` tells them apart. */
+export type AnyProviderError = ProviderRejectedError | ProviderUnavailableError | ProviderOutcomeUnknownError;
+
+/** Whether a thrown value is one of the provider errors, narrowed so that `kind` decides the rest. */
+export function isProviderError(error: unknown): error is AnyProviderError {
+  return error instanceof ProviderError;
 }

@@ -45,6 +45,11 @@ export class ProviderRegistry {
     return provider;
   }
 
+  /** The provider with this id, or undefined: for callers that have a way on without it. */
+  find(id: string): PaymentProvider | undefined {
+    return this.providers.get(id);
+  }
+
   has(id: string): boolean {
     return this.providers.has(id);
   }

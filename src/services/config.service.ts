@@ -4,6 +4,7 @@ import { maskDeviceToken } from '../domain/device-token';
 import { PaymentConfig } from '../entities/payment-config.entity';
 import { LogOperation } from '../entities/payment-log.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
+import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
 import type { ProviderRegistry } from '../providers/registry';
 import type { AuditService } from './audit.service';
 import type { ConfigCache } from './config-cache';
@@ -52,7 +53,7 @@ export class ConfigService {
     const shopId = check.shopId(input.shopId);
     const organizationBin = check.bin(input.organizationBin);
     const deviceToken = check.deviceToken(input.deviceToken);
-    const provider = this.checkProvider(check, input.provider ?? 'kaspi');
+    const provider = this.checkProvider(check, input.provider ?? DEFAULT_PROVIDER_ID);
     const description = check.text(input.description, DESCRIPTION_MAX_LENGTH, ['input', 'description']);
     if (!check.ok) return { config: null, errors: check.errors };
 

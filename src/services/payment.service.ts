@@ -9,8 +9,8 @@ import { LogOperation } from '../entities/payment-log.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
 import type { Logger } from '../logger';
 import type { ProviderPaymentState } from '../providers/provider';
+import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
 import type { ProviderRegistry } from '../providers/registry';
-import { findProvider } from './find-provider';
 import { auditBase, auditError, type AuditService } from './audit.service';
 import type { ConfigCache } from './config-cache';
 import { inTransaction, type UseCaseContext } from './context';
@@ -98,7 +98,7 @@ export class PaymentService {
       await this.auditRefusal(ctx, shopId, config, amount, refusal!);
       return { payment: null, errors: [refusal!] };
     }
-    const provider = findProvider(this.registry, config.provider)!;
+    const provider = this.registry.get(config.provider);
 
     let payment: Payment;
     try {
@@ -274,7 +274,7 @@ export class PaymentService {
     const due = payments.filter((payment) => !isFinalStatus(payment.status) && payment.externalId);
     const outcomes = new Map<string, { outcome: CallOutcome<ProviderPaymentState>; origin: CheckOrigin }>();
     await runLimited(due, concurrency, async (payment) => {
-      const provider = findProvider(this.registry, payment.provider);
+      const provider = this.registry.find(payment.provider);
       if (!provider) {
         this.logger.error({ paymentId: payment.id, provider: payment.provider }, 'payment provider is not configured');
         return;
@@ -326,7 +326,7 @@ export class PaymentService {
    */
   private async expire(em: EntityManager, paymentId: string, origin: CheckOrigin): Promise<void> {
     const payment = await em.fork().findOneOrFail(Payment, { id: paymentId });
-    const provider = findProvider(this.registry, payment.provider);
+    const provider = this.registry.find(payment.provider);
     if (provider?.cancelPayment && payment.externalId) {
       const externalId = payment.externalId;
       const outcome = await callProvider(() =>
@@ -469,7 +469,7 @@ export class PaymentService {
       this.audit.record(tx, {
         shopId,
         organizationBin: config?.organizationBin ?? '',
-        provider: config?.provider ?? 'kaspi',
+        provider: config?.provider ?? DEFAULT_PROVIDER_ID,
         operationType: LogOperation.CREATE,
         amount,
         errorCode: error.code,

@@ -1,9 +1,4 @@
-import {
-  ProviderError,
-  ProviderOutcomeUnknownError,
-  ProviderRejectedError,
-  ProviderUnavailableError,
-} from '../providers/provider';
+import { isProviderError } from '../providers/provider';
 import { ErrorCode, userError, type UserError } from '../errors';
 
 /** What a call that changes money at the provider came to, in our terms. */
@@ -21,16 +16,17 @@ export async function callProvider<T>(call: () => Promise<T>): Promise<CallOutco
   try {
     return { kind: 'ok', value: await call() };
   } catch (error) {
-    if (error instanceof ProviderRejectedError) {
-      return { kind: 'rejected', providerCode: error.providerCode, retryable: error.retryable, detail: error.message };
+    if (!isProviderError(error)) {
+      return { kind: 'unknown', detail: `unexpected provider failure: ${(error as Error)?.name ?? 'error'}` };
     }
-    if (error instanceof ProviderUnavailableError) {
-      return { kind: 'unavailable', providerCode: error.providerCode, detail: error.message };
+    switch (error.kind) {
+      case 'rejected':
+        return { kind: 'rejected', providerCode: error.providerCode, retryable: error.retryable, detail: error.message };
+      case 'unavailable':
+        return { kind: 'unavailable', providerCode: error.providerCode, detail: error.message };
+      case 'unknown':
+        return { kind: 'unknown', detail: error.message };
     }
-    if (error instanceof ProviderOutcomeUnknownError || error instanceof ProviderError) {
-      return { kind: 'unknown', detail: error.message };
-    }
-    return { kind: 'unknown', detail: `unexpected provider failure: ${(error as Error)?.name ?? 'error'}` };
   }
 }
 

@@ -10,7 +10,6 @@ import type { RefundResult as ProviderRefundResult } from '../providers/provider
 import type { ProviderRegistry } from '../providers/registry';
 import { auditBase, auditError, type AuditService } from './audit.service';
 import { inTransaction, type UseCaseContext } from './context';
-import { findProvider } from './find-provider';
 import { digest, waitWhilePending } from './idempotency';
 import type { PaymentEventsService } from './payment-events.service';
 import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
@@ -80,7 +79,7 @@ export class RefundService {
         errors: [userError(ErrorCode.PAYMENT_NOT_FOUND, `shop ${shopId} has no payment ${externalId}`, ['input', 'externalId'])],
       };
     }
-    const provider = findProvider(this.registry, found.provider);
+    const provider = this.registry.find(found.provider);
 
     let reservation: Reservation;
     try {
@@ -156,7 +155,7 @@ export class RefundService {
   async reconcileUnknownRefunds(em: EntityManager, paymentId: string, origin: { actor: string; requestId: string }): Promise<number> {
     const payment = await em.fork().findOne(Payment, { id: paymentId }, { populate: ['refunds'] });
     if (!payment?.externalId) return 0;
-    const provider = findProvider(this.registry, payment.provider);
+    const provider = this.registry.find(payment.provider);
     if (!provider?.getRefundableAmount) return 0;
     if (!payment.refunds.getItems().some((refund) => refund.status === RefundStatus.UNKNOWN)) return 0;
     const externalId = payment.externalId;

@@ -7,6 +7,7 @@ import { PaymentStatus } from '../../src/domain/payment-status';
 import { KaspiCallFailure, KaspiConfigurationError, kaspiCallFailureOf } from '../../src/providers/kaspi/kaspi.errors';
 import {
   createKaspiProvider,
+  type KaspiDirectProvider,
   type KaspiProvider,
   type KaspiProviderSettings,
   type KaspiTlsSettings,
@@ -16,6 +17,7 @@ import {
   ProviderOutcomeUnknownError,
   ProviderRejectedError,
   ProviderUnavailableError,
+  type PaymentProvider,
   type RoutingSnapshot,
 } from '../../src/providers/provider';
 import type { FaultKind, SandboxCallRecord } from '../../src/sandbox/kaspi-sandbox.types';
@@ -68,6 +70,12 @@ function kaspi(mode: Mode, baseUrl = running.url): KaspiProvider {
       ? { mode, baseUrl, timeouts: FAST }
       : { mode, baseUrl: `${baseUrl}/proxy`, accessToken: ACCESS_TOKEN, timeouts: FAST };
   return track(createKaspiProvider(settings));
+}
+
+function kaspiDirect(baseUrl = running.url): KaspiDirectProvider {
+  const provider = createKaspiProvider({ mode: 'direct', baseUrl, timeouts: FAST });
+  track(provider);
+  return provider;
 }
 
 function requestId(): string {
@@ -425,34 +433,28 @@ describe.each(['direct', 'proxy'] as const)('the Kaspi provider in %s mode', (mo
 });
 
 describe('the Kaspi provider in direct mode only', () => {
-  it('has every capability, the refundable-amount lookup and the cancel included', () => {
-    const provider = kaspi('direct');
-    expect(provider.capabilities).toEqual({
-      partialRefund: true,
-      multipleRefunds: true,
-      refundableAmountLookup: true,
-      cancel: true,
-    });
+  it('has the refundable-amount lookup and the cancel', () => {
+    const provider: PaymentProvider = kaspiDirect();
     expect(typeof provider.getRefundableAmount).toBe('function');
     expect(typeof provider.cancelPayment).toBe('function');
   });
 
   it('tells how much of a paid payment is left to refund, in tiyn', async () => {
-    const provider = kaspi('direct');
+    const provider = kaspiDirect();
     const externalId = await createPaidPayment(provider, 10_050);
     await provider.refund({ requestId: requestId(), externalId, routing: ROUTING, amount: 2_525 });
 
-    const amount = await provider.getRefundableAmount!({ requestId: requestId(), externalId, routing: ROUTING });
+    const amount = await provider.getRefundableAmount({ requestId: requestId(), externalId, routing: ROUTING });
 
     expect(amount).toEqual({ total: 10_050, available: 7_525 });
     expect(callsOf('details')[0].params).toMatchObject({ qrPaymentId: externalId, deviceToken: DEVICE_TOKEN });
   });
 
   it('cancels an unpaid invoice and reports it cancelled', async () => {
-    const provider = kaspi('direct');
+    const provider = kaspiDirect();
     const externalId = await createPayment(provider);
 
-    const state = await provider.cancelPayment!({ requestId: requestId(), externalId, routing: ROUTING });
+    const state = await provider.cancelPayment({ requestId: requestId(), externalId, routing: ROUTING });
 
     expect(state).toEqual({
       externalId,
@@ -470,13 +472,13 @@ describe('the Kaspi provider in direct mode only', () => {
   });
 
   it.each(ALL_FAULTS)('reports a refundable-amount lookup or a cancel hit by %s as unavailable', async (fault) => {
-    const provider = kaspi('direct');
+    const provider = kaspiDirect();
     const externalId = await createPayment(provider);
     running.sandbox.injectFault({ operation: 'details', fault, latencyMs: TIMEOUT_MS * 3 });
     running.sandbox.injectFault({ operation: 'cancel', fault, latencyMs: TIMEOUT_MS * 3 });
 
-    const details = await failureOf(provider.getRefundableAmount!({ requestId: requestId(), externalId, routing: ROUTING }));
-    const cancel = await failureOf(provider.cancelPayment!({ requestId: requestId(), externalId, routing: ROUTING }));
+    const details = await failureOf(provider.getRefundableAmount({ requestId: requestId(), externalId, routing: ROUTING }));
+    const cancel = await failureOf(provider.cancelPayment({ requestId: requestId(), externalId, routing: ROUTING }));
 
     for (const error of [details, cancel]) {
       expect(error).toBeInstanceOf(ProviderUnavailableError);
@@ -498,7 +500,7 @@ describe('the Kaspi provider in direct mode only', () => {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     try {
-      const provider = kaspi('direct', `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
+      const provider = kaspiDirect(`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`);
 
       const result = await provider.refund({
         requestId: requestId(),
@@ -519,7 +521,7 @@ describe('the Kaspi provider in direct mode only', () => {
   });
 
   it('refuses a create without a device token before anything is sent', async () => {
-    const provider = kaspi('direct');
+    const provider = kaspiDirect();
 
     const error = await failureOf(
       provider.createPayment({
@@ -537,13 +539,7 @@ describe('the Kaspi provider in direct mode only', () => {
 
 describe('the Kaspi provider in proxy mode only', () => {
   it('offers only what the proxy has: no refundable-amount lookup, no cancel', () => {
-    const provider = kaspi('proxy');
-    expect(provider.capabilities).toEqual({
-      partialRefund: true,
-      multipleRefunds: true,
-      refundableAmountLookup: false,
-      cancel: false,
-    });
+    const provider: PaymentProvider = kaspi('proxy');
     expect(provider.getRefundableAmount).toBeUndefined();
     expect(provider.cancelPayment).toBeUndefined();
   });

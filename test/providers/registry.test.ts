@@ -6,7 +6,6 @@ function fakeProvider(id: string): PaymentProvider {
   const unused = () => Promise.reject(new Error('not used in these tests'));
   return {
     id,
-    capabilities: { partialRefund: false, multipleRefunds: false, refundableAmountLookup: false, cancel: false },
     createPayment: unused,
     getStatus: unused,
     refund: unused,

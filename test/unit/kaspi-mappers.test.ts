@@ -4,7 +4,6 @@ import { PaymentStatus, isFinalStatus } from '../../src/domain/payment-status';
 import {
   KASPI_STATUSES,
   classifyKaspiFailureCode,
-  classifyKaspiStatusCode,
   fromKaspiAmount,
   kaspiStatusToPaymentStatus,
   toExternalId,
@@ -54,19 +53,14 @@ describe('Kaspi status words', () => {
 });
 
 describe('Kaspi result codes', () => {
-  it('treats StatusCode 0 as success', () => {
-    expect(classifyKaspiStatusCode(0)).toEqual({ kind: 'success' });
-  });
-
   it('treats −999 as "Kaspi did nothing", not as a rejection', () => {
-    expect(classifyKaspiStatusCode(-999)).toEqual({ kind: 'unavailable', providerCode: '-999' });
     expect(classifyKaspiFailureCode('-999')).toEqual({ kind: 'unavailable', providerCode: '-999' });
   });
 
   it('marks only −99000006 as a retryable rejection', () => {
-    expect(classifyKaspiStatusCode(-99000006)).toEqual({ kind: 'rejected', providerCode: '-99000006', retryable: true });
+    expect(classifyKaspiFailureCode('-99000006')).toEqual({ kind: 'rejected', providerCode: '-99000006', retryable: true });
     for (const code of [-1501, -10000, -99000003, -99000005, -99000011, 990000028]) {
-      expect(classifyKaspiStatusCode(code)).toEqual({ kind: 'rejected', providerCode: String(code), retryable: false });
+      expect(classifyKaspiFailureCode(String(code))).toEqual({ kind: 'rejected', providerCode: String(code), retryable: false });
     }
   });
 

@@ -1,21 +1,7 @@
 import type { z } from 'zod';
-import {
-  failureFromCode,
-  noUsableAnswer,
-  redact,
-  rejectedByHttpStatus,
-  unavailableByHttpStatus,
-  type KaspiOperation,
-} from './kaspi.errors';
-import {
-  describeUnusableBody,
-  joinUrl,
-  phoneForms,
-  readAnswerBody,
-  type KaspiHttp,
-  type KaspiHttpAnswer,
-} from './kaspi.http';
-import { KASPI_UNAVAILABLE_CODE } from './kaspi.mappers';
+import { readKaspiAnswer, type KaspiDialect } from './kaspi.answer';
+import type { KaspiOperation } from './kaspi.errors';
+import { joinUrl, phoneForms, type KaspiHttp } from './kaspi.http';
 import {
   kaspiEnvelopeSchema,
   paymentDetailsDataSchema,
@@ -187,42 +173,27 @@ export class KaspiDirectClient {
       timeoutMs: spec.timeoutMs,
       secrets: spec.secrets,
     });
-    return readEnvelope(answer, spec.dataSchema, spec.secrets);
+    return readKaspiAnswer(answer, R3_DIALECT, spec.dataSchema, spec.secrets);
   }
 }
 
-/**
- * Turns an r3 answer into its `Data`, or throws. Kaspi usually answers business errors with HTTP 200,
- * so the envelope is read first; −999 ("did nothing") is believed whatever the HTTP status.
- */
-function readEnvelope<S extends z.ZodType>(
-  answer: KaspiHttpAnswer,
-  dataSchema: S,
-  secrets: readonly string[],
-): z.output<S> {
-  const body = readAnswerBody(answer.bodyText);
-  const parsed = body.kind === 'json' ? kaspiEnvelopeSchema.safeParse(body.value) : null;
-  const envelope = parsed?.success ? parsed.data : null;
-  const facts = {
-    ...answer.facts,
-    upstreamMessage: envelope?.Message ? redact(envelope.Message, secrets).slice(0, 500) : null,
-  };
-  const status = answer.httpStatus;
-  const failureCode = envelope && envelope.StatusCode !== 0 ? String(envelope.StatusCode) : null;
-
-  if (failureCode === KASPI_UNAVAILABLE_CODE) throw failureFromCode(facts, failureCode);
-  if (status >= 500) throw noUsableAnswer(facts, `HTTP ${status}`);
-  if (status < 200 || status >= 300) {
-    if (failureCode !== null) throw failureFromCode(facts, failureCode);
-    if (status === 408 || status === 429) throw unavailableByHttpStatus(facts);
-    throw rejectedByHttpStatus(facts);
-  }
-  if (!envelope) throw noUsableAnswer(facts, describeUnusableBody(body, status));
-  if (failureCode !== null) throw failureFromCode(facts, failureCode);
-  const data = dataSchema.safeParse(envelope.Data);
-  if (!data.success) throw noUsableAnswer(facts, `the answer's Data did not have the expected shape (HTTP ${status})`);
-  return data.data;
-}
+/** r3's envelope: `StatusCode` 0 is success; business errors usually come with HTTP 200. */
+const R3_DIALECT: KaspiDialect = {
+  readFrame(body) {
+    const parsed = kaspiEnvelopeSchema.safeParse(body);
+    if (!parsed.success) return null;
+    const envelope = parsed.data;
+    const failed = envelope.StatusCode !== 0;
+    return {
+      failed,
+      failureCode: failed ? String(envelope.StatusCode) : null,
+      message: envelope.Message ?? null,
+      data: envelope.Data,
+    };
+  },
+  credentialStatuses: new Set(),
+  dataName: 'Data',
+};
 
 /** A number written into the JSON exactly as given, so that neither tenge nor 64-bit ids pass through a double. */
 class JsonNumber {

@@ -1,21 +1,7 @@
 import type { z } from 'zod';
-import {
-  failureFromCode,
-  noUsableAnswer,
-  redact,
-  rejectedByHttpStatus,
-  unavailableByHttpStatus,
-  type KaspiOperation,
-} from './kaspi.errors';
-import {
-  describeUnusableBody,
-  joinUrl,
-  phoneForms,
-  readAnswerBody,
-  type KaspiHttp,
-  type KaspiHttpAnswer,
-} from './kaspi.http';
-import { KASPI_UNAVAILABLE_CODE } from './kaspi.mappers';
+import { readKaspiAnswer, type KaspiDialect } from './kaspi.answer';
+import type { KaspiOperation } from './kaspi.errors';
+import { joinUrl, phoneForms, type KaspiHttp } from './kaspi.http';
 import {
   proxyAnswerSchema,
   proxyCreateDataSchema,
@@ -143,43 +129,24 @@ export class KaspiProxyClient {
       timeoutMs: spec.timeoutMs,
       secrets,
     });
-    return readProxyAnswer(answer, spec.dataSchema, secrets);
+    return readKaspiAnswer(answer, PROXY_DIALECT, spec.dataSchema, secrets);
   }
 }
 
 /**
- * Turns a proxy answer into its `data`, or throws. A 401/403 is about our access token, whatever
- * the body says; −999 ("Kaspi did nothing") is believed whatever the HTTP status.
+ * The proxy's `{status, data}`. A 401/403 is about our access token, whatever the body says.
  */
-function readProxyAnswer<S extends z.ZodType>(
-  answer: KaspiHttpAnswer,
-  dataSchema: S,
-  secrets: readonly (string | null)[],
-): z.output<S> {
-  const body = readAnswerBody(answer.bodyText);
-  const parsed = body.kind === 'json' ? proxyAnswerSchema.safeParse(body.value) : null;
-  const proxyAnswer = parsed?.success ? parsed.data : null;
-  const failure = proxyAnswer?.status === false ? describeProxyFailure(proxyAnswer) : null;
-  const facts = {
-    ...answer.facts,
-    upstreamMessage: failure?.message ? redact(failure.message, secrets).slice(0, 500) : null,
-  };
-  const status = answer.httpStatus;
-
-  if (failure?.code === KASPI_UNAVAILABLE_CODE) throw failureFromCode(facts, failure.code);
-  if (status >= 500) throw noUsableAnswer(facts, `HTTP ${status}`);
-  if (status === 401 || status === 403) throw rejectedByHttpStatus(facts);
-  if (status < 200 || status >= 300) {
-    if (failure?.code) throw failureFromCode(facts, failure.code);
-    if (status === 408 || status === 429) throw unavailableByHttpStatus(facts);
-    throw rejectedByHttpStatus(facts);
-  }
-  if (!proxyAnswer) throw noUsableAnswer(facts, describeUnusableBody(body, status));
-  if (failure) throw failureFromCode(facts, failure.code);
-  const data = dataSchema.safeParse(proxyAnswer.data);
-  if (!data.success) throw noUsableAnswer(facts, `the answer's data did not have the expected shape (HTTP ${status})`);
-  return data.data;
-}
+const PROXY_DIALECT: KaspiDialect = {
+  readFrame(body) {
+    const parsed = proxyAnswerSchema.safeParse(body);
+    if (!parsed.success) return null;
+    if (parsed.data.status) return { failed: false, failureCode: null, message: null, data: parsed.data.data };
+    const failure = describeProxyFailure(parsed.data);
+    return { failed: true, failureCode: failure.code, message: failure.message, data: undefined };
+  },
+  credentialStatuses: new Set([401, 403]),
+  dataName: 'data',
+};
 
 /** The first `{code: message}` pair of `data.errors`, else the bare `error` text. */
 function describeProxyFailure(failure: ProxyFailure): { code: string | null; message: string | null } {

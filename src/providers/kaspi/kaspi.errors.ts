@@ -4,9 +4,9 @@ import {
   ProviderUnavailableError,
   type ProviderError,
 } from '../provider';
-import { KASPI_CODE_MEANINGS, classifyKaspiFailureCode } from './kaspi.mappers';
-
-export const KASPI_PROVIDER_ID = 'kaspi';
+import { KASPI_PROVIDER_ID } from '../provider-ids';
+import { InvalidAmountError, type Tiyn } from '../../domain/money';
+import { KASPI_CODE_MEANINGS, classifyKaspiFailureCode, toKaspiAmount } from './kaspi.mappers';
 
 export type KaspiMode = 'direct' | 'proxy';
 
@@ -174,6 +174,16 @@ export function refusedLocally(
   reason: string,
 ): ProviderRejectedError {
   return new ProviderRejectedError(KASPI_PROVIDER_ID, `${subject(facts)} was not sent: ${reason}`, null);
+}
+
+/** Tiyn as the tenge literal Kaspi takes; an amount Kaspi cannot take is refused before anything is sent. */
+export function kaspiAmountOrRefuse(facts: Pick<KaspiCallFacts, 'mode' | 'operation'>, amount: Tiyn): string {
+  try {
+    return toKaspiAmount(amount);
+  } catch (error) {
+    if (error instanceof InvalidAmountError) throw refusedLocally(facts, `the amount ${error.message}`);
+    throw error;
+  }
 }
 
 function describeCode(code: string | null): string {

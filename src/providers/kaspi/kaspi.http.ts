@@ -12,7 +12,6 @@ import {
   type KaspiMode,
   type KaspiOperation,
 } from './kaspi.errors';
-import { parseKaspiJson } from './kaspi.schemas';
 
 /** Client certificate material for mutual TLS with Kaspi (PEM text or buffers, or a PKCS#12 bundle). */
 export interface KaspiTlsSettings {
@@ -302,30 +301,6 @@ function buildSecureContext(settings: KaspiTlsSettings | undefined, secrets: rea
     throw new KaspiConfigurationError(
       `the Kaspi client certificate could not be loaded${code ? ` (${code})` : ''}: ${detail}`,
     );
-  }
-}
-
-export type AnswerBody = { kind: 'empty' } | { kind: 'not-json' } | { kind: 'json'; value: unknown };
-
-/** Reads an answer's body as JSON, 64-bit ids intact. */
-export function readAnswerBody(bodyText: string): AnswerBody {
-  if (bodyText.trim() === '') return { kind: 'empty' };
-  try {
-    return { kind: 'json', value: parseKaspiJson(bodyText) };
-  } catch {
-    return { kind: 'not-json' };
-  }
-}
-
-/** Why an answer in the 2xx range could not be used, for the error message. */
-export function describeUnusableBody(body: AnswerBody, httpStatus: number): string {
-  switch (body.kind) {
-    case 'empty':
-      return `the answer was empty (HTTP ${httpStatus})`;
-    case 'not-json':
-      return `the answer was not JSON (HTTP ${httpStatus})`;
-    case 'json':
-      return `the answer did not have the expected shape (HTTP ${httpStatus})`;
   }
 }
 

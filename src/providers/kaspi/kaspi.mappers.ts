@@ -59,8 +59,7 @@ export function toPaymentState(externalId: string, providerStatus: string): Prov
 }
 
 /** What one of Kaspi's result codes means for the caller. */
-export type KaspiCodeOutcome =
-  | { kind: 'success' }
+export type KaspiFailureOutcome =
   /** Kaspi said it did nothing and the call may be repeated (−999). */
   | { kind: 'unavailable'; providerCode: string }
   | { kind: 'rejected'; providerCode: string; retryable: boolean };
@@ -91,15 +90,9 @@ export const KASPI_CODE_MEANINGS: Readonly<Record<string, string>> = {
 };
 
 /** Classifies a failure code (the r3 envelope's non-zero `StatusCode`, or a proxy error code). */
-export function classifyKaspiFailureCode(code: string): Exclude<KaspiCodeOutcome, { kind: 'success' }> {
+export function classifyKaspiFailureCode(code: string): KaspiFailureOutcome {
   if (code === KASPI_UNAVAILABLE_CODE) return { kind: 'unavailable', providerCode: code };
   return { kind: 'rejected', providerCode: code, retryable: code === KASPI_RETRYABLE_REFUND_CODE };
-}
-
-/** Classifies the r3 envelope's `StatusCode`: 0 is success, everything else a failure. */
-export function classifyKaspiStatusCode(statusCode: number): KaspiCodeOutcome {
-  if (statusCode === 0) return { kind: 'success' };
-  return classifyKaspiFailureCode(String(statusCode));
 }
 
 /**

@@ -86,7 +86,6 @@ export const kaspiEnvelopeSchema = z.object({
   Message: z.string().nullish(),
   Data: z.unknown().optional(),
 });
-export type KaspiEnvelope = z.infer<typeof kaspiEnvelopeSchema>;
 
 /** `POST /r3/v01/remote/create` */
 export const remoteCreateDataSchema = z.object({

@@ -1,6 +1,7 @@
 import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
 import { maskDeviceToken } from '../../domain/device-token';
 import type { PaymentConfig } from '../../entities/payment-config.entity';
+import { DEFAULT_PROVIDER_ID } from '../../providers/provider-ids';
 import { UserErrorView } from './common.types';
 
 @ObjectType('PaymentConfig')
@@ -61,7 +62,7 @@ export class CreateConfigInput {
   @Field(() => Boolean, { nullable: true, defaultValue: true })
   isActive?: boolean | null;
 
-  @Field(() => String, { nullable: true, defaultValue: 'kaspi' })
+  @Field(() => String, { nullable: true, defaultValue: DEFAULT_PROVIDER_ID })
   provider?: string | null;
 
   @Field(() => String, { nullable: true })

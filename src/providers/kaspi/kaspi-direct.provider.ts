@@ -1,0 +1,115 @@
+import type {
+  CreatePaymentRequest,
+  PaymentProvider,
+  ProviderPaymentState,
+  RefundableAmount,
+  RefundRequest,
+  RefundResult,
+  RoutingSnapshot,
+  StatusRequest,
+} from '../provider';
+import { KASPI_PROVIDER_ID } from '../provider-ids';
+import { KaspiDirectClient } from './kaspi-direct.client';
+import { kaspiAmountOrRefuse, refusedLocally, type KaspiOperation } from './kaspi.errors';
+import { KaspiHttp, type KaspiTlsSettings } from './kaspi.http';
+import { KASPI_STATUS_AFTER_CREATE, toPaymentState } from './kaspi.mappers';
+import type { ResolvedKaspiTimeouts } from './kaspi.provider';
+
+export interface KaspiDirectProviderOptions {
+  baseUrl: URL;
+  tls?: KaspiTlsSettings;
+  timeouts: ResolvedKaspiTimeouts;
+}
+
+/**
+ * Kaspi's r3 API over mutual TLS. Beyond create, status and refund it can say how much of a payment
+ * is left to refund (`payment/details`) and withdraw an unpaid invoice (`remote/cancel`).
+ */
+export class KaspiDirectProvider implements PaymentProvider {
+  readonly id = KASPI_PROVIDER_ID;
+  readonly mode = 'direct' as const;
+  private readonly http: KaspiHttp;
+  private readonly client: KaspiDirectClient;
+
+  constructor(options: KaspiDirectProviderOptions) {
+    const { timeouts } = options;
+    this.http = new KaspiHttp({
+      mode: this.mode,
+      tls: options.tls,
+      connectMs: timeouts.connectMs,
+      secrets: options.tls?.passphrase ? [options.tls.passphrase] : [],
+    });
+    this.client = new KaspiDirectClient(options.baseUrl, this.http, {
+      createMs: timeouts.createMs,
+      statusMs: timeouts.statusMs,
+      refundMs: timeouts.refundMs,
+      detailsMs: timeouts.statusMs,
+      cancelMs: timeouts.createMs,
+    });
+  }
+
+  async createPayment(request: CreatePaymentRequest): Promise<ProviderPaymentState> {
+    const data = await this.client.createRemotePayment({
+      requestId: request.requestId,
+      organizationBin: request.routing.organizationBin,
+      amount: kaspiAmountOrRefuse({ mode: this.mode, operation: 'create' }, request.amount),
+      phoneNumber: request.phone,
+      deviceToken: this.requireDeviceToken('create', request.routing),
+      comment: request.message,
+    });
+    return toPaymentState(data.QrPaymentId, KASPI_STATUS_AFTER_CREATE);
+  }
+
+  async getStatus(request: StatusRequest): Promise<ProviderPaymentState> {
+    const data = await this.client.getPaymentStatus({ requestId: request.requestId, qrPaymentId: request.externalId });
+    return toPaymentState(request.externalId, data.Status);
+  }
+
+  async refund(request: RefundRequest): Promise<RefundResult> {
+    const data = await this.client.returnPayment({
+      requestId: request.requestId,
+      organizationBin: request.routing.organizationBin,
+      deviceToken: this.requireDeviceToken('refund', request.routing),
+      qrPaymentId: request.externalId,
+      amount: kaspiAmountOrRefuse({ mode: this.mode, operation: 'refund' }, request.amount),
+    });
+    return { returnOperationId: data?.ReturnOperationId ?? null };
+  }
+
+  /** How much of a payment is left to refund (`payment/details`). */
+  async getRefundableAmount(request: StatusRequest): Promise<RefundableAmount> {
+    const data = await this.client.getPaymentDetails({
+      requestId: request.requestId,
+      qrPaymentId: request.externalId,
+      deviceToken: this.requireDeviceToken('details', request.routing),
+    });
+    return { total: data.TotalAmount, available: data.AvailableReturnAmount };
+  }
+
+  /**
+   * Withdraws an unpaid invoice (`remote/cancel`). A broken-off answer is reported as unavailable,
+   * not unknown: the next status poll shows whether the invoice was cancelled.
+   */
+  async cancelPayment(request: StatusRequest): Promise<ProviderPaymentState> {
+    const data = await this.client.cancelRemotePayment({
+      requestId: request.requestId,
+      organizationBin: request.routing.organizationBin,
+      qrPaymentId: request.externalId,
+      deviceToken: this.requireDeviceToken('cancel', request.routing),
+    });
+    return toPaymentState(request.externalId, data.Status);
+  }
+
+  /** Closes pooled connections; call on shutdown. */
+  close(): void {
+    this.http.close();
+  }
+
+  /** Kaspi's r3 calls other than status need the device token of the payment's own BIN. */
+  private requireDeviceToken(operation: KaspiOperation, routing: RoutingSnapshot): string {
+    if (!routing.deviceToken) {
+      throw refusedLocally({ mode: this.mode, operation }, 'direct mode needs the device token of the payment');
+    }
+    return routing.deviceToken;
+  }
+}

@@ -1,0 +1,5 @@
+/** The providers' ids, as a shop's configuration and each payment name them. */
+export const KASPI_PROVIDER_ID = 'kaspi';
+
+/** The provider of a shop whose configuration names none. */
+export const DEFAULT_PROVIDER_ID = KASPI_PROVIDER_ID;
