@@ -1,6 +1,17 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { maskDeviceToken } from '../domain/device-token';
+import { maskPhone } from '../domain/phone';
 import type { KaspiSandbox } from './kaspi-sandbox';
-import type { CustomerAction, FaultSpec } from './kaspi-sandbox.types';
+import type {
+  CustomerAction,
+  FaultSpec,
+  SandboxCallParams,
+  SandboxCallRecord,
+  SandboxDeviceView,
+  SandboxPaymentView,
+  SandboxSnapshot,
+} from './kaspi-sandbox.types';
 import {
   faultSpecListSchema,
   faultSpecSchema,
@@ -12,13 +23,21 @@ import {
 
 const CUSTOMER_ACTIONS: ReadonlySet<string> = new Set<CustomerAction>(['scan', 'confirm', 'scanerror', 'confirmerror']);
 
-/** The JSON API behind `SandboxControlClient`: the sandbox's in-process methods over HTTP. */
+/**
+ * The JSON API behind `SandboxControlClient`: the sandbox's in-process methods over HTTP.
+ *
+ * Anyone who can reach the port can drive it, but not from a web page on another site (the request
+ * is refused before it runs), and phone numbers and device tokens are shown masked unless the
+ * caller presents the sandbox's control token (`Authorization: Bearer <controlToken>`).
+ */
 export function createControlRouter(sandbox: KaspiSandbox): Router {
   const router = express.Router();
+  router.use(refuseCrossSite);
   router.use(express.json({ limit: '8mb' }));
+  const shown = (req: Request) => (bearerMatches(req.headers.authorization, sandbox.controlToken) ? whole : masked);
 
   router.get('/state', (req, res) => {
-    res.json(sandbox.snapshot(parseControlInput(snapshotQuerySchema, req.query)));
+    res.json(shown(req).snapshot(sandbox.snapshot(parseControlInput(snapshotQuerySchema, req.query))));
   });
 
   router.post('/reset', (_req, res) => {
@@ -67,18 +86,18 @@ export function createControlRouter(sandbox: KaspiSandbox): Router {
   router.get('/payments/:qrPaymentId', (req, res) => {
     const payment = sandbox.payment(req.params.qrPaymentId);
     if (!payment) throw new SandboxControlError(`payment ${req.params.qrPaymentId} not found`, 404);
-    res.json({ payment });
+    res.json({ payment: shown(req).payment(payment) });
   });
 
   router.post('/payments/:qrPaymentId/status', (req, res) => {
     const { status } = parseControlInput(forceStatusSchema, req.body ?? {});
-    res.json({ payment: sandbox.forceStatus(req.params.qrPaymentId, status) });
+    res.json({ payment: shown(req).payment(sandbox.forceStatus(req.params.qrPaymentId, status)) });
   });
 
   router.post('/payments/:qrPaymentId/:action', (req, res) => {
     const action = req.params.action;
     if (!CUSTOMER_ACTIONS.has(action)) throw new SandboxControlError(`unknown action ${action}`, 404);
-    res.json({ payment: sandbox.simulateCustomer(req.params.qrPaymentId, action as CustomerAction) });
+    res.json({ payment: shown(req).payment(sandbox.simulateCustomer(req.params.qrPaymentId, action as CustomerAction)) });
   });
 
   router.use((_req: Request, res: Response) => {
@@ -105,4 +124,69 @@ export function createControlRouter(sandbox: KaspiSandbox): Router {
 function isClientError(error: unknown): boolean {
   const status = (error as { status?: unknown } | null)?.status;
   return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+/**
+ * A page on another site can make a browser send simple requests here (a form POST, an image GET)
+ * without asking first: anything a browser marks as coming from elsewhere is refused, and a POST
+ * must be JSON, which no browser sends cross-origin without a preflight this API never grants.
+ */
+function refuseCrossSite(req: Request, res: Response, next: NextFunction): void {
+  const site = req.headers['sec-fetch-site'];
+  const crossSite = site !== undefined && site !== 'same-origin' && site !== 'none';
+  const origin = req.headers.origin;
+  const otherOrigin = origin !== undefined && originHost(origin) !== req.headers.host;
+  const notJson = req.method === 'POST' && !req.is('application/json');
+  if (crossSite || otherOrigin || notJson) {
+    res.status(403).json({ error: 'cross-site requests are refused; send JSON from the same origin or from outside a browser' });
+    return;
+  }
+  next();
+}
+
+function originHost(origin: string): string | null {
+  try {
+    return new URL(origin).host;
+  } catch {
+    return null;
+  }
+}
+
+function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match) return false;
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(match[1]), digest(token));
+}
+
+type View = {
+  snapshot(snapshot: SandboxSnapshot): SandboxSnapshot;
+  payment(payment: SandboxPaymentView): SandboxPaymentView;
+};
+
+const whole: View = { snapshot: (snapshot) => snapshot, payment: (payment) => payment };
+
+const maskedText = (value: string, mask: (text: string) => string | null) => mask(value) ?? value;
+
+const masked: View = {
+  snapshot: (snapshot) => ({
+    ...snapshot,
+    payments: snapshot.payments.map(masked.payment),
+    calls: snapshot.calls.map(maskCall),
+    devices: snapshot.devices.map(maskDevice),
+  }),
+  payment: (payment) => ({ ...payment, phone: maskPhone(payment.phone), deviceToken: maskedText(payment.deviceToken, maskDeviceToken) }),
+};
+
+function maskCall(call: SandboxCallRecord): SandboxCallRecord {
+  const params: SandboxCallParams = { ...call.params };
+  if (typeof params.phone === 'string') params.phone = maskPhone(params.phone);
+  else if (params.phone != null) params.phone = maskPhone(String(params.phone));
+  if (typeof params.deviceToken === 'string') params.deviceToken = maskedText(params.deviceToken, maskDeviceToken);
+  else if (params.deviceToken != null) params.deviceToken = maskedText(String(params.deviceToken), maskDeviceToken);
+  return { ...call, params };
+}
+
+function maskDevice(device: SandboxDeviceView): SandboxDeviceView {
+  return { ...device, deviceToken: maskedText(device.deviceToken, maskDeviceToken) };
 }

@@ -19,6 +19,8 @@ export interface StartKaspiSandboxOptions extends KaspiSandboxOptions {
   host?: string;
   /** Serve HTTPS and ask for a client certificate; r3 calls without one get StatusCode −10000. */
   tls?: SandboxTlsOptions;
+  /** Shows phone numbers and device tokens whole over the control API; a random one by default. */
+  controlToken?: string;
 }
 
 export interface RunningKaspiSandbox {
@@ -38,11 +40,11 @@ export interface RunningKaspiSandbox {
  * const { url, sandbox, close } = await startKaspiSandbox({ autoAdvanceMs: 300 });
  */
 export async function startKaspiSandbox(options: StartKaspiSandboxOptions = {}): Promise<RunningKaspiSandbox> {
-  const { port = 0, host = '127.0.0.1', tls, ...sandboxOptions } = options;
-  const sandbox = createKaspiSandbox({
-    ...sandboxOptions,
-    requireClientCertificate: sandboxOptions.requireClientCertificate ?? tls !== undefined,
-  });
+  const { port = 0, host = '127.0.0.1', tls, controlToken, ...sandboxOptions } = options;
+  const sandbox = createKaspiSandbox(
+    { ...sandboxOptions, requireClientCertificate: sandboxOptions.requireClientCertificate ?? tls !== undefined },
+    controlToken,
+  );
 
   const app = express();
   app.disable('x-powered-by');

@@ -1,4 +1,5 @@
 import express, { type Request, type Response, type Router } from 'express';
+import { randomBytes } from 'node:crypto';
 import { tengeToTiyn } from '../domain/money';
 import { createControlRouter } from './control.router';
 import { KaspiSandboxStore, type PaymentRecord } from './kaspi-sandbox.store';
@@ -56,6 +57,8 @@ export const DEFAULT_SANDBOX_OPTIONS: ResolvedSandboxOptions = {
  */
 export interface KaspiSandbox {
   readonly router: Router;
+  /** Shows phone numbers and device tokens whole over the control API: `Authorization: Bearer <controlToken>`. */
+  readonly controlToken: string;
   /** The options in force now. */
   readonly options: ResolvedSandboxOptions;
   /**
@@ -95,7 +98,7 @@ export interface KaspiSandbox {
   registerDevice(input: RegisterDeviceInput): SandboxDeviceView;
 }
 
-export function createKaspiSandbox(options: KaspiSandboxOptions = {}): KaspiSandbox {
+export function createKaspiSandbox(options: KaspiSandboxOptions = {}, controlToken = randomBytes(24).toString('base64url')): KaspiSandbox {
   const initialOptions: ResolvedSandboxOptions = {
     ...DEFAULT_SANDBOX_OPTIONS,
     ...withoutUndefined(parseControlInput(sandboxOptionsSchema, options)),
@@ -116,6 +119,7 @@ export function createKaspiSandbox(options: KaspiSandboxOptions = {}): KaspiSand
 
   const sandbox: KaspiSandbox = {
     router: express.Router(),
+    controlToken,
 
     get options() {
       return { ...current };

@@ -15,14 +15,15 @@ async function main(): Promise<void> {
   const port = integerFromEnv('SANDBOX_PORT', 8016);
   const autoAdvanceMs = integerFromEnv('SANDBOX_AUTO_ADVANCE_MS', undefined);
   const proxyAccessToken = process.env.SANDBOX_PROXY_ACCESS_TOKEN?.trim() || undefined;
+  const controlToken = process.env.SANDBOX_CONTROL_TOKEN?.trim() || undefined;
 
-  const running = await startKaspiSandbox({ host, port, autoAdvanceMs, proxyAccessToken });
+  const running = await startKaspiSandbox({ host, port, autoAdvanceMs, proxyAccessToken, controlToken });
   const { options } = running.sandbox;
 
   console.log(`Kaspi sandbox listening on ${running.url}`);
   console.log(`  direct (r3) base URL:  ${running.url}`);
   console.log(`  proxy base URL:        ${running.url}/proxy  (access_token=${options.proxyAccessToken})`);
-  console.log(`  control:               ${running.url}/_control/state`);
+  console.log(`  control:               ${running.url}/_control/state  (phones and device tokens whole with Authorization: Bearer ${running.sandbox.controlToken})`);
   console.log(`  auto-advance:          ${options.autoAdvanceMs > 0 ? `${options.autoAdvanceMs} ms` : 'off'}`);
 
   let stopping = false;

@@ -19,6 +19,8 @@ export interface SandboxControlClientOptions {
   httpsAgent?: HttpsAgent;
   /** Default 10000. */
   timeoutMs?: number;
+  /** The sandbox's control token: phone numbers and device tokens come back whole rather than masked. */
+  controlToken?: string;
 }
 
 /**
@@ -38,12 +40,12 @@ export class SandboxControlClient {
       baseURL: `${baseUrl.replace(/\/+$/, '')}/_control`,
       timeout: options.timeoutMs ?? 10_000,
       httpsAgent: options.httpsAgent,
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...(options.controlToken ? { Authorization: `Bearer ${options.controlToken}` } : {}) },
     });
   }
 
   async reset(): Promise<void> {
-    await this.http.post('/reset');
+    await this.http.post('/reset', {});
   }
 
   async state(query: SnapshotQuery = {}): Promise<SandboxSnapshot> {
@@ -128,7 +130,7 @@ export class SandboxControlClient {
 
   private async customer(qrPaymentId: string, action: CustomerAction): Promise<SandboxPaymentView> {
     return (
-      await this.http.post<{ payment: SandboxPaymentView }>(`/payments/${encodeURIComponent(qrPaymentId)}/${action}`)
+      await this.http.post<{ payment: SandboxPaymentView }>(`/payments/${encodeURIComponent(qrPaymentId)}/${action}`, {})
     ).data.payment;
   }
 }

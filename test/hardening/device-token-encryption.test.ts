@@ -77,7 +77,7 @@ describe('device tokens at rest, and the rotation of the key', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway({ ENCRYPTION_KEYS: OLD_KEY });
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
   });
 
   afterAll(async () => {

@@ -193,7 +193,7 @@ describe(`${BATCH * RUNS} generated calls to every query and mutation`, () => {
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
     gw = await startTestGateway({ RECONCILE_TICK_MS: '1000', POLL_FAST_INTERVAL_MS: '600000', POLL_SLOW_INTERVAL_MS: '600000' });
-    const sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    const sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
     for (const shopId of CONFIGURED_SHOPS) {
       const result = await gw.gql(`mutation { createConfig(input: { shopId: ${shopId}, organizationBin: "${VALID_BINS[shopId - 1]}", deviceToken: "8e7d6c5b-4a39-4281-9f0e-d${shopId}c2b1a09f8e" }) { errors { code } } }`);
       expect(result.data.createConfig.errors).toEqual([]);

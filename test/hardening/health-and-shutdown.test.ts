@@ -62,7 +62,7 @@ describe('health probes and stopping', () => {
       READINESS_TIMEOUT_MS: '300',
       RECONCILE_TICK_MS: '60000',
     });
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
   });
 
   afterAll(async () => {

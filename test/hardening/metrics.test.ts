@@ -27,7 +27,7 @@ describe('/metrics', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway({ METRICS_TOKEN, METRICS_CACHE_MS: '0' });
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
     const config = await gw.gql(`mutation { createConfig(input: { shopId: ${SHOP}, organizationBin: "210440028324", deviceToken: "2f1e0d9c-8b7a-4654-9321-0fedcba98765" }) { errors { code } } }`);
     expect(config.data.createConfig.errors).toEqual([]);
   });

@@ -18,7 +18,7 @@ describe('bad input gets a clear error and changes nothing', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
     await gw.gql(CREATE_CONFIG, { input: { shopId: 21, organizationBin: '210440028324', deviceToken: TOKEN } });
     await gw.gql(CREATE_CONFIG, { input: { shopId: 22, organizationBin: '991011000048', isActive: false } });
     const created = await gw.gql(CREATE, { input: GOOD_PAYMENT });

@@ -13,7 +13,7 @@ describe('retries and races', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
     await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
       input: { shopId: SHOP, organizationBin: '991011000048', deviceToken: '3a4b5c6d-7e8f-4091-a2b3-c4d5e6f7a8b9' },
     });

@@ -17,7 +17,7 @@ describe('the seed flows, end to end through the gateway and the Kaspi sandbox',
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
     const created = await gw.gql(CREATE_CONFIG, {
       input: { shopId: 8, organizationBin: '891027350515', deviceToken: DEVICE_TOKEN, description: 'Main shop' },
     });

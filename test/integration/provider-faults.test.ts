@@ -20,7 +20,7 @@ describe('Kaspi faults: unknown is not failed, and nothing is sent twice', () =>
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
     await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
       input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: TOKEN },
     });

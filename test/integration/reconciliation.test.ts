@@ -15,7 +15,7 @@ describe('reconciling what the gateway could not learn at once', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway({ PAYMENT_LIFETIME_MS: '4000' });
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
     await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
       input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: '5b6c7d8e-9f01-4a2b-8c3d-4e5f6a7b8c9d' },
     });

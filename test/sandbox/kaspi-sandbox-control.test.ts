@@ -166,3 +166,39 @@ describe('control API', () => {
     expect(notJson.status).toBe(400);
   });
 });
+
+describe('who may read and drive the control API', () => {
+  it('shows phone numbers and device tokens masked to a caller without the control token, and whole to one with it', async () => {
+    const created = await sandbox.r3.create(createBody(token));
+    const qrPaymentId = String(created.data.Data!.QrPaymentId);
+
+    const anonymous = await sandbox.http.get('/_control/state');
+    const text = JSON.stringify(anonymous.data);
+    expect(anonymous.status).toBe(200);
+    expect(text).not.toContain(token);
+    expect(text).not.toContain(PHONE);
+    expect(anonymous.data.payments[0]).toMatchObject({ qrPaymentId, phone: '7*********5', deviceToken: `${token.slice(0, 8)}…` });
+    expect(anonymous.data.calls[0].params).toMatchObject({ phone: '7*********5', deviceToken: `${token.slice(0, 8)}…` });
+    expect(anonymous.data.devices[0].deviceToken).toBe(`${token.slice(0, 8)}…`);
+    const one = await sandbox.http.get(`/_control/payments/${qrPaymentId}`);
+    expect(JSON.stringify(one.data)).not.toContain(token);
+    const confirmed = await sandbox.http.post(`/_control/payments/${qrPaymentId}/scan`, {});
+    expect(confirmed.status).toBe(200);
+    expect(JSON.stringify(confirmed.data)).not.toContain(PHONE);
+
+    expect((await sandbox.control.payment(qrPaymentId))).toMatchObject({ phone: PHONE, deviceToken: token });
+  });
+
+  it('refuses cross-site requests: another origin, a browser saying cross-site, and a POST a form could send', async () => {
+    const other = await sandbox.http.post('/_control/reset', {}, { headers: { Origin: 'https://evil.example' } });
+    const crossSite = await sandbox.http.post('/_control/faults', { operation: 'create', fault: 'drop' }, { headers: { 'Sec-Fetch-Site': 'cross-site' } });
+    const form = await sandbox.http.post('/_control/reset', 'a=1', { headers: { 'Content-Type': 'application/x-www-form-urlencoded' } });
+    const plain = await sandbox.http.post('/_control/faults', '{"operation":"create","fault":"drop"}', { headers: { 'Content-Type': 'text/plain' } });
+    const read = await sandbox.http.get('/_control/state', { headers: { Origin: 'https://evil.example' } });
+
+    for (const refused of [other, crossSite, form, plain, read]) expect(refused.status).toBe(403);
+    expect(await sandbox.control.faults()).toEqual([]);
+    const sameOrigin = await sandbox.http.post('/_control/config', { latencyMs: 0 }, { headers: { Origin: sandbox.url } });
+    expect(sameOrigin.status).toBe(200);
+  });
+});

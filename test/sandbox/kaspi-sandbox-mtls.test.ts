@@ -106,7 +106,7 @@ describe('mutual TLS', () => {
   });
 
   it('leaves the proxy and the control API to their own authentication', async () => {
-    const control = new SandboxControlClient(running.url, { httpsAgent: new https.Agent({ ca: pki.ca }) });
+    const control = new SandboxControlClient(running.url, { httpsAgent: new https.Agent({ ca: pki.ca }), controlToken: running.sandbox.controlToken });
     const anonymous = client({});
 
     const proxy = await anonymous.get('/proxy/status/', { params: { access_token: 'sandbox-access-token', externalId: '1' } });

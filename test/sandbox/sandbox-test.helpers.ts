@@ -33,7 +33,7 @@ export async function startTestSandbox(options: StartKaspiSandboxOptions = {}) {
     responseType: 'text',
     transformResponse: (body: unknown) => body,
   });
-  const control = new SandboxControlClient(running.url);
+  const control = new SandboxControlClient(running.url, { controlToken: running.sandbox.controlToken });
   return { ...running, http, raw, control, r3: r3Calls(http), proxy: proxyCalls(http) };
 }
 
