@@ -33,11 +33,7 @@ export class AuditService {
 
   /** Adds a row to the unit of work of `em`; it commits with the change it describes. */
   record(em: EntityManager, entry: AuditEntry): PaymentLog {
-    const row = em.create(PaymentLog, {
-      ...entry,
-      errorMessage: entry.errorMessage ? entry.errorMessage.slice(0, 500) : null,
-      createdAt: new Date(),
-    } as PaymentLog);
+    const row = em.create(PaymentLog, { ...fittedToColumns(em, entry), createdAt: new Date() } as PaymentLog);
     em.persist(row);
     return row;
   }
@@ -52,6 +48,20 @@ export class AuditService {
     const limit = Math.min(Math.max(1, Math.trunc(filter.limit)), this.maxLimit);
     return em.find(PaymentLog, where, { orderBy: { id: 'desc' }, limit });
   }
+}
+
+/**
+ * Text cut to the length of its column: what an upstream says (a status word, a message) goes into
+ * the audit row whatever its length, and an overlong word must never fail the change it records.
+ */
+function fittedToColumns(em: EntityManager, entry: AuditEntry): AuditEntry {
+  const properties = em.getMetadata().get(PaymentLog.name).properties as Record<string, { length?: number } | undefined>;
+  const fitted: Record<string, unknown> = { ...entry };
+  for (const [name, value] of Object.entries(entry)) {
+    const length = properties[name]?.length;
+    if (typeof value === 'string' && length && value.length > length) fitted[name] = value.slice(0, length);
+  }
+  return fitted as unknown as AuditEntry;
 }
 
 /** The fields every audit row about a payment carries. */
