@@ -4,13 +4,15 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
 import { SandboxControlClient } from '../src/sandbox/sandbox-control.client';
-import { baselineScenario } from './scenarios/baseline.scenario';
 import { createPaymentScenario } from './scenarios/create-payment.scenario';
 import { fanOutScenario } from './scenarios/fan-out.scenario';
 import { ownLatencyScenario } from './scenarios/own-latency.scenario';
 import { paymentStatusScenario } from './scenarios/payment-status.scenario';
 import { reconcilerScenario } from './scenarios/reconciler.scenario';
-import type { BenchContext, BenchSettings, Scenario, ScenarioId, ScenarioResult } from './scenarios/scenario';
+import type { BenchContext, BenchSettings, Scenario, ScenarioId } from './scenarios/scenario';
+import { statementsScenario } from './scenarios/statements.scenario';
+import { typenameScenario } from './scenarios/typename.scenario';
+import { BASELINE_DESCRIPTION, startBaseline } from './support/baseline.process';
 import { DEFAULT_SERVER_URL } from './support/bench-database';
 import { summariseProfile } from './support/cpu-profile';
 import { gatewayCommand, type RunContext } from './support/gateway.process';
@@ -18,27 +20,33 @@ import { machineFacts } from './support/machine';
 import { freePort, NodeProcess, REPO_ROOT } from './support/node-process';
 import { readKeptNotes, renderReport, type ProfiledScenario } from './support/results.report';
 
-/** In this order: the baseline right before paymentStatus, so that the two see the same machine. */
+/** Each throughput and latency scenario measures the baseline itself, in slices between its own. */
 const SCENARIOS: Scenario[] = [
-  createPaymentScenario,
-  baselineScenario,
+  typenameScenario,
   paymentStatusScenario,
+  createPaymentScenario,
   ownLatencyScenario,
+  statementsScenario,
   fanOutScenario,
   reconcilerScenario,
 ];
 
 const HELP = `npm run bench [-- options]
 
-Starts the Kaspi sandbox, then for each scenario a gateway (own process, own PostgreSQL database),
-measures, profiles the scenarios that miss a target, and writes bench/RESULTS.md.
+Builds the gateway (npm run build), starts the Kaspi sandbox and the bare Apollo baseline, then
+for each scenario a gateway (own process, own PostgreSQL database) measured in slices that
+alternate with the baseline's under the same load; profiles the scenarios that miss a target,
+and writes bench/RESULTS.md.
 
   --only <ids>             comma-separated: ${SCENARIOS.map((scenario) => scenario.id).join(', ')}
-                           (status brings baseline along); writes bench/.tmp/RESULTS.<ids>.md
+                           writes bench/.tmp/RESULTS.<ids>.md
   --profile <when>         auto (scenarios that miss a target; default), all, none
   --quick                  short smoke run: 5 s windows, 2,000 subscribers, 20,000 reconciler payments
-  --compiled               run the gateways as production does: npm run build, then dist/src/index.js
-                           (default: node -r @swc-node/register src/index.ts, as npm start)
+  --source                 run the gateways from TypeScript (node -r @swc-node/register src/index.ts,
+                           as npm start) instead of the production build (dist/src/index.js, as
+                           npm run start:prod; the default)
+  --compiled               the default; kept for older command lines
+  --skip-build             use the dist/ already built (while iterating on the bench itself)
   --duration <s>           measured window per load run (default 20)
   --warmup <s>             warm-up per load run (default 5)
   --connections <n>        connections for the throughput runs (default 16)
@@ -60,6 +68,8 @@ async function main(): Promise<void> {
       profile: { type: 'string', default: 'auto' },
       quick: { type: 'boolean', default: false },
       compiled: { type: 'boolean', default: false },
+      source: { type: 'boolean', default: false },
+      'skip-build': { type: 'boolean', default: false },
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
@@ -118,7 +128,6 @@ async function main(): Promise<void> {
     for (const id of only) {
       if (!SCENARIOS.some((scenario) => scenario.id === id)) throw new Error(`unknown scenario ${id}; try --help`);
     }
-    if (only.has('status')) only.add('baseline');
   }
   const selected = SCENARIOS.filter((scenario) => !only || only.has(scenario.id));
 
@@ -137,7 +146,8 @@ async function main(): Promise<void> {
   log(`machine: ${machine.cores} cores, ${machine.memoryGiB.toFixed(1)} GiB, Node ${machine.node}, PostgreSQL ${machine.postgres}, load ${machine.loadAverage.toFixed(2)}`);
   if (machine.loadAverage > 0.5) log('warning: the machine is already busy; figures will be low and noisy');
 
-  if (values.compiled) {
+  const build = values.source ? 'source' : 'compiled';
+  if (build === 'compiled' && !values['skip-build']) {
     log('building the gateway (npm run build)');
     execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: ['ignore', 'ignore', 'inherit'] });
   }
@@ -151,18 +161,19 @@ async function main(): Promise<void> {
     logFile: path.join(tmpDir, 'sandbox.log'),
     readyUrl: `${sandboxUrl}/_control/config`,
   });
-  const run: RunContext = { runId, tmpDir, serverUrl, sandboxUrl, gateway: values.compiled ? 'compiled' : 'source' };
-  const results = new Map<ScenarioId, ScenarioResult>();
+  const run: RunContext = { runId, tmpDir, serverUrl, sandboxUrl, gateway: build };
+  const baseline = await startBaseline(tmpDir);
   const ctx: BenchContext = {
     run,
     settings,
     sandbox,
     control: new SandboxControlClient(sandboxUrl, { timeoutMs: 120_000 }),
-    results,
+    baseline,
     log,
   };
 
   const stopEverything = async () => {
+    await baseline.stop();
     await sandbox.stop();
     await dropRunDatabases(serverUrl, runId);
   };
@@ -182,7 +193,6 @@ async function main(): Promise<void> {
       log(`— ${scenario.title}`);
       try {
         const result = await scenario.run(ctx, {});
-        results.set(scenario.id, result);
         measured.push({ result, profile: null });
         for (const target of result.targets) log(`  ${target.met ? 'met' : 'MISSED'}: ${target.target} — ${target.measured}${target.gap ? ` (${target.gap})` : ''}`);
       } catch (error) {
@@ -217,6 +227,7 @@ async function main(): Promise<void> {
       command,
       machine,
       gatewayCommand: gatewayCommand(run.gateway),
+      baseline: `${BASELINE_DESCRIPTION}; one process (\`bench/baseline/baseline.server.ts\`) for the whole run`,
       kaspi: `the sandbox (\`src/sandbox/main.ts\`) in its own process, reached in proxy mode: \`KASPI_MODE=proxy\`, \`PRODUCTION_API_URL=http://127.0.0.1:<port>/proxy\`, as production reaches the merchant proxy; no auto-advance`,
       scenarios: measured,
       failures,

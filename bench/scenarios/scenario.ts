@@ -1,13 +1,14 @@
 import type { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import type { Baseline } from '../support/baseline.process';
 import type { RunContext } from '../support/gateway.process';
 import type { NodeProcess } from '../support/node-process';
 
-export type ScenarioId = 'create' | 'baseline' | 'status' | 'latency' | 'fanout' | 'reconciler';
+export type ScenarioId = 'typename' | 'status' | 'create' | 'latency' | 'statements' | 'fanout' | 'reconciler';
 
 export interface BenchSettings {
   warmupS: number;
   durationS: number;
-  /** Connections for the throughput runs (create, status, baseline). */
+  /** Connections for the throughput runs (typename, status, create). */
   connections: number;
   /** Applied to every gateway the run starts, after the scenario's own settings. */
   gatewayEnv: Record<string, string>;
@@ -20,8 +21,8 @@ export interface BenchContext {
   settings: BenchSettings;
   sandbox: NodeProcess;
   control: SandboxControlClient;
-  /** Results of the scenarios already run, for targets read as ratios (status against baseline). */
-  results: ReadonlyMap<ScenarioId, ScenarioResult>;
+  /** The bare Apollo server, up for the whole run: each target is read as a ratio to it. */
+  baseline: Baseline;
   log(message: string): void;
 }
 
@@ -38,6 +39,9 @@ export interface ResultRow {
   p50: string;
   p99: string;
   peakRss: string;
+  /** The baseline under the same load in the interleaved slices, and the gateway's ratio to it. */
+  baseline?: string;
+  ratio?: string;
 }
 
 export interface TargetCheck {
@@ -55,6 +59,8 @@ export interface ScenarioResult {
   targets: TargetCheck[];
   /** Markdown bullet lines: settings, secondary figures, observations. */
   details: string[];
+  /** Markdown lines put after the bullets as they are (a table). */
+  tables?: string[];
   /** Set by a profiled pass. */
   cpuProfile?: string | null;
   /** The measured window on the monotonic clock (µs), which V8's profile timestamps share. */
@@ -86,6 +92,7 @@ export const formatMs = (ms: number): string =>
 export const formatRate = (perSecond: number, unit = '/s'): string =>
   `${perSecond >= 100 ? Math.round(perSecond).toLocaleString('en-US') : perSecond.toFixed(1)}${unit}`;
 export const formatMb = (mb: number): string => `${Math.round(mb)} MB`;
+export const formatRatio = (ratio: number): string => `${ratio >= 0.095 ? ratio.toFixed(2) : ratio.toFixed(3)}×`;
 export const percentBelow = (measured: number, target: number): string =>
   `${Math.round((1 - measured / target) * 100)}% below (${formatRate(target - measured)} short)`;
 

@@ -89,10 +89,12 @@ export interface StartGatewayOptions {
   cpuProfileDir?: string;
   /** More Node flags, e.g. `--heapsnapshot-signal=SIGUSR2` for a look at memory. */
   nodeFlags?: string[];
+  /** Reach PostgreSQL through this loopback port (a relay that counts what goes over the wire). */
+  databaseRelayPort?: number;
 }
 
 /**
- * A gateway as production runs it (`NODE_ENV=production`, `node src/index.ts`), in proxy mode
+ * A gateway as production runs it (`NODE_ENV=production`, the built `dist/src/index.js`), in proxy mode
  * against the sandbox, on a fresh database, with the bench's shop configured.
  */
 export async function startBenchGateway(run: RunContext, options: StartGatewayOptions): Promise<BenchGateway> {
@@ -100,13 +102,19 @@ export async function startBenchGateway(run: RunContext, options: StartGatewayOp
   const port = await freePort();
   const dataDir = path.join(run.tmpDir, `${options.name}-data`);
   fs.mkdirSync(dataDir, { recursive: true });
+  const databaseUrl = new URL(database.url);
+  if (options.databaseRelayPort) {
+    databaseUrl.hostname = '127.0.0.1';
+    databaseUrl.port = String(options.databaseRelayPort);
+  }
   const settings: Record<string, string> = {
     NODE_ENV: 'production',
     HOST: '127.0.0.1',
     PORT: String(port),
-    LOG_LEVEL: 'warn',
+    // Production's default: one line per operation is part of what a request costs.
+    LOG_LEVEL: 'info',
     DATA_DIR: dataDir,
-    DATABASE_URL: database.url,
+    DATABASE_URL: databaseUrl.toString(),
     KASPI_MODE: 'proxy',
     PRODUCTION_API_URL: `${run.sandboxUrl}/proxy`,
     // Stopped only once its load is over: nothing to drain but the bench's own idle keep-alive sockets.

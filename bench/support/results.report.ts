@@ -18,6 +18,7 @@ export interface ReportInput {
   machine: MachineFacts;
   /** How each gateway process was started. */
   gatewayCommand: string;
+  baseline: string;
   kaspi: string;
   scenarios: ProfiledScenario[];
   failures: Array<{ id: string; error: string }>;
@@ -44,6 +45,7 @@ export function renderReport(input: ReportInput, keptNotes: string | null): stri
     `| Node | ${machine.node} |`,
     `| PostgreSQL | ${machine.postgres}, local, server defaults |`,
     `| Gateway | commit ${machine.commit}; \`NODE_ENV=production\`, \`${input.gatewayCommand}\` |`,
+    `| Baseline | ${input.baseline} |`,
     `| Kaspi | ${input.kaspi} |`,
     `| Load average at start | ${machine.loadAverage.toFixed(2)} (1 min); what else ran during each scenario is under "other processes" in its CPU line |`,
     '',
@@ -51,20 +53,22 @@ export function renderReport(input: ReportInput, keptNotes: string | null): stri
     '',
     '## Results',
     '',
-    '| Scenario | Load | Throughput | p50 | p99 | Peak RSS |',
-    '|---|---|---|---|---|---|',
+    'Every gateway figure beside the bare Apollo baseline measured under the same load in alternating slices of the same run (B G G B …), and the ratio of the two: the ratio is what carries from one machine or one hour to another; the absolute figures say how busy this one was.',
+    '',
+    '| Scenario | Load | Throughput | p50 | p99 | Peak RSS | Baseline, same slices | Ratio to baseline |',
+    '|---|---|---|---|---|---|---|---|',
   ];
   for (const { result } of input.scenarios) {
     for (const row of result.rows) {
-      lines.push(`| ${row.label} | ${row.load} | ${row.throughput} | ${row.p50} | ${row.p99} | ${row.peakRss} |`);
+      lines.push(`| ${row.label} | ${row.load} | ${row.throughput} | ${row.p50} | ${row.p99} | ${row.peakRss} | ${row.baseline ?? ''} | ${row.ratio ?? ''} |`);
     }
   }
-  for (const failure of input.failures) lines.push(`| ${failure.id} | failed: ${oneLine(failure.error)} | | | | |`);
+  for (const failure of input.failures) lines.push(`| ${failure.id} | failed: ${oneLine(failure.error)} | | | | | | |`);
 
   const targets = input.scenarios.flatMap(({ result }) => result.targets);
   lines.push(
     '',
-    '## Targets (issue 5)',
+    '## Targets',
     '',
     `${targets.filter((target) => target.met).length} of ${targets.length} met.`,
     '',
@@ -80,6 +84,7 @@ export function renderReport(input: ReportInput, keptNotes: string | null): stri
   lines.push('', '## Details', '');
   for (const { result } of input.scenarios) {
     lines.push(`### ${result.title}`, '', ...result.details.map((detail) => `- ${detail}`), '');
+    if (result.tables?.length) lines.push(...result.tables, '');
   }
 
   lines.push('## What the profile shows', '');
