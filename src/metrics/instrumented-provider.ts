@@ -40,6 +40,11 @@ export function instrumentProvider(provider: PaymentProvider, metrics: GatewayMe
     const cancel = provider.cancelPayment.bind(provider);
     instrumented.cancelPayment = observe('cancel', cancel);
   }
+  if (provider.findPayment) {
+    const find = provider.findPayment.bind(provider);
+    instrumented.findPayment = observe('find', find);
+  }
+  if (provider.notifications) return { ...instrumented, notifications: provider.notifications };
   return instrumented;
 }
 

@@ -9,6 +9,14 @@ import type { Tiyn } from '../domain/money';
 export interface RoutingSnapshot {
   organizationBin: string;
   deviceToken: string | null;
+  /** The shop's own account at a provider that authenticates each merchant (CloudPayments' site). */
+  account?: MerchantAccount | null;
+}
+
+/** A merchant's credentials at a provider: a public id and a secret that signs or authorises its calls. */
+export interface MerchantAccount {
+  id: string;
+  secret: string;
 }
 
 /** Carried into every upstream call so that a call can be traced from the audit log. */
@@ -22,6 +30,13 @@ export interface CreatePaymentRequest extends CallContext {
   /** Normalised to 7XXXXXXXXXX. */
   phone: string;
   message?: string | null;
+  /** Where a provider sends the payment link by e-mail. */
+  email?: string | null;
+  /**
+   * Our own id of the payment. A provider that keeps a merchant reference (CloudPayments' InvoiceId)
+   * stores it, so that the payment can be found by it even when the create's answer was lost.
+   */
+  reference?: string | null;
 }
 
 export interface ProviderPaymentState {
@@ -33,10 +48,25 @@ export interface ProviderPaymentState {
   status: PaymentStatus;
   /** False when the provider's word was not recognised: log it, never guess an outcome. */
   recognised: boolean;
+  /** The page where the customer pays, for providers that have one. */
+  paymentUrl?: string | null;
+  /**
+   * The provider's id of the transaction that paid, where it differs from `externalId`
+   * (CloudPayments' TransactionId, while `externalId` is the order's id); refunds go by it.
+   */
+  providerTransactionId?: string | null;
 }
 
 export interface StatusRequest extends CallContext {
   externalId: string;
+  routing: RoutingSnapshot;
+  /** Our own id of the payment, as {@link CreatePaymentRequest.reference}. */
+  reference?: string | null;
+}
+
+/** A lookup by our own id of the payment, for a payment whose provider id was never learned. */
+export interface FindByReferenceRequest extends CallContext {
+  reference: string;
   routing: RoutingSnapshot;
 }
 
@@ -44,6 +74,10 @@ export interface RefundRequest extends CallContext {
   externalId: string;
   routing: RoutingSnapshot;
   amount: Tiyn;
+  /** Our own id of the refund: a provider that keeps an idempotency key per call gets this one. */
+  operationId?: string | null;
+  /** As {@link ProviderPaymentState.providerTransactionId}, where the provider refunds by it. */
+  providerTransactionId?: string | null;
 }
 
 export interface RefundResult {
@@ -86,6 +120,60 @@ export interface PaymentProvider {
   getRefundableAmount?(request: StatusRequest): Promise<RefundableAmount>;
   /** Cancels an unpaid invoice; only a provider that can has this method. */
   cancelPayment?(request: StatusRequest): Promise<ProviderPaymentState>;
+  /**
+   * Finds a payment by our own reference; null when the provider has nothing for it (yet). Only a
+   * provider that keeps our reference has this method: with it, a create whose answer was lost is
+   * settled once the provider knows the payment.
+   */
+  findPayment?(request: FindByReferenceRequest): Promise<ProviderPaymentState | null>;
+  /** Only a provider that calls the gateway back (CloudPayments) has notifications. */
+  readonly notifications?: ProviderNotifications;
+}
+
+/** A notification as it arrived at `POST /notifications/{provider}/{type}`, before anything in it is trusted. */
+export interface InboundNotification {
+  /** The last segment of the path, lower-cased: what the provider says happened. */
+  type: string;
+  /** Header names lower-cased. */
+  headers: Readonly<Record<string, string | undefined>>;
+  /** The body exactly as received: signatures are computed over these bytes. */
+  rawBody: Buffer;
+}
+
+/** What a notification says, in our terms. */
+export type NotificationEvent =
+  /** The provider asks whether it may take this payment (amount as it will charge it). */
+  | { kind: 'check'; amount: Tiyn }
+  /** The payment's state changed (paid, declined, cancelled). */
+  | { kind: 'payment'; amount: Tiyn; state: Omit<ProviderPaymentState, 'externalId'> }
+  /** A refund of the payment was made. */
+  | { kind: 'refund'; amount: Tiyn; returnOperationId: string }
+  /** A notification the gateway has no use for; acknowledged so that it is not sent again. */
+  | { kind: 'ignored' };
+
+export interface NotificationReading {
+  /** Our own id of the payment, as the body claims it (unverified until the signature is checked). */
+  reference: string;
+  event: NotificationEvent;
+}
+
+/** How the gateway decided; the provider words the answer it expects. */
+export type NotificationVerdict = 'accepted' | 'unknown-payment' | 'wrong-amount' | 'not-payable';
+
+/**
+ * Reading and answering a provider's notifications. The gateway finds the payment by the reading's
+ * reference, checks the signature with that shop's account before writing anything, and applies
+ * the event through the same rules as a status poll.
+ */
+export interface ProviderNotifications {
+  /** Parses the body; null when it is not a notification this provider sends. */
+  read(notification: InboundNotification): NotificationReading | null;
+  /** Whether the notification carries any signature at all. */
+  isSigned(notification: InboundNotification): boolean;
+  /** Whether the signature is the merchant's, compared in constant time. */
+  verify(notification: InboundNotification, account: MerchantAccount): boolean;
+  /** The HTTP answer the provider expects for a verdict. */
+  answer(type: string, verdict: NotificationVerdict): { httpStatus: number; body: unknown };
 }
 
 export type ProviderErrorKind = 'rejected' | 'unavailable' | 'unknown';

@@ -1,3 +1,4 @@
+import { startCloudPaymentsSandbox } from './cloudpayments/cloudpayments-sandbox.server';
 import { startKaspiSandbox } from './kaspi-sandbox.server';
 
 function integerFromEnv(name: string, fallback: number | undefined): number | undefined {
@@ -19,19 +20,27 @@ async function main(): Promise<void> {
 
   const running = await startKaspiSandbox({ host, port, autoAdvanceMs, proxyAccessToken, controlToken });
   const { options } = running.sandbox;
+  const cloudPayments = await startCloudPaymentsSandbox({
+    host,
+    port: integerFromEnv('SANDBOX_CLOUDPAYMENTS_PORT', 8017),
+    notificationUrl: process.env.SANDBOX_CLOUDPAYMENTS_NOTIFICATION_URL?.trim() || 'http://127.0.0.1:8015/notifications/cloudpayments',
+  });
 
   console.log(`Kaspi sandbox listening on ${running.url}`);
   console.log(`  direct (r3) base URL:  ${running.url}`);
   console.log(`  proxy base URL:        ${running.url}/proxy  (access_token=${options.proxyAccessToken})`);
   console.log(`  control:               ${running.url}/_control/state  (phones and device tokens whole with Authorization: Bearer ${running.sandbox.controlToken})`);
   console.log(`  auto-advance:          ${options.autoAdvanceMs > 0 ? `${options.autoAdvanceMs} ms` : 'off'}`);
+  console.log(`CloudPayments sandbox listening on ${cloudPayments.url}  (CLOUDPAYMENTS_API_URL)`);
+  console.log(`  notifications to:      ${cloudPayments.sandbox.options.notificationUrl}/{type}`);
+  console.log(`  control:               ${cloudPayments.url}/_control/state`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
-    console.log(`Kaspi sandbox stopping (${signal})`);
-    running.close().then(
+    console.log(`sandboxes stopping (${signal})`);
+    Promise.all([running.close(), cloudPayments.close()]).then(
       () => process.exit(0),
       (error: unknown) => {
         console.error(error);
