@@ -100,6 +100,7 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
       { cacheMs: config.metrics.cacheMs, timeoutMs: config.readinessTimeoutMs },
       logger.child({ component: 'metrics' }),
     );
+    services.webhooks.observe(metrics);
     const rateLimiter = await OperationRateLimiter.create(config.rateLimits, config.redisUrl, logger.child({ component: 'rate-limits' }));
     resources.push(() => rateLimiter.close());
 
@@ -113,7 +114,7 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
     const server = await createServer({ config, orm, schema, services, registry, logger, metrics, rateLimiter, webSockets, mounts });
     let outboxStarted = false;
     stopWork.push(async () => {
-      await Promise.all([server.close(), services.reconciler.stop()]);
+      await Promise.all([server.close(), services.reconciler.stop(), services.webhooks.stop()]);
       if (outboxStarted) await services.events.stop();
     });
     await new Promise<void>((resolve, reject) => {
@@ -130,6 +131,7 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
     await services.events.start();
     outboxStarted = true;
     services.reconciler.start();
+    services.webhooks.start();
 
     const devAdminKey = config.isProduction ? null : await services.apiKeys.ensureDevAdminKey(config.dataDir);
 

@@ -20,6 +20,25 @@ const optionalText = z
   .optional()
   .transform((value) => (value ? value : undefined));
 
+/** The Standard Webhooks example: at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 14 h, 20 h, 24 h (about three days). */
+const STANDARD_WEBHOOKS_SCHEDULE_MS = [0, 5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 50_400_000, 72_000_000, 86_400_000];
+
+/** Delays before each attempt, in milliseconds, comma-separated; the first is the first attempt. */
+function retrySchedule(fallback: number[]) {
+  return z
+    .string()
+    .optional()
+    .transform((raw, ctx): number[] => {
+      if (!raw?.trim()) return fallback;
+      const delays = raw.split(',').map((part) => Number(part.trim()));
+      if (delays.length > 50 || delays.some((delay) => !Number.isInteger(delay) || delay < 0 || delay > 7 * 24 * 60 * 60_000)) {
+        ctx.addIssue({ code: 'custom', message: 'must be up to 50 comma-separated delays in milliseconds, each at most 7 days' });
+        return z.NEVER;
+      }
+      return delays;
+    });
+}
+
 const apiKeysSchema = z
   .string()
   .optional()
@@ -100,6 +119,14 @@ const envSchema = z.object({
   ENCRYPTION_KEYS: optionalText,
   SHUTDOWN_TIMEOUT_MS: milliseconds(25_000),
   READINESS_TIMEOUT_MS: z.coerce.number().int().min(1).max(60_000).default(2_000),
+  WEBHOOK_RETRY_SCHEDULE_MS: retrySchedule(STANDARD_WEBHOOKS_SCHEDULE_MS),
+  WEBHOOK_RETRY_JITTER: z.coerce.number().min(0).max(1).default(0.2),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(1).max(120_000).default(15_000),
+  WEBHOOK_DISABLE_AFTER_MS: milliseconds(5 * 24 * 60 * 60_000),
+  WEBHOOK_SECRET_OVERLAP_MS: milliseconds(24 * 60 * 60_000),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(1).default(1_000),
+  WEBHOOK_CONCURRENCY: positiveCount(32, 1_000),
+  WEBHOOK_CONCURRENCY_PER_ENDPOINT: positiveCount(4, 100),
 });
 
 export type Env = z.infer<typeof envSchema>;
@@ -155,6 +182,23 @@ export interface AppConfig {
   encryptionKeys: EncryptionKey[] | null;
   shutdownTimeoutMs: number;
   readinessTimeoutMs: number;
+  webhooks: WebhookSettings;
+}
+
+export interface WebhookSettings {
+  /** Delays before each attempt of a delivery; its length is the number of attempts. */
+  retryScheduleMs: number[];
+  /** Up to this share of each delay is added at random. */
+  retryJitter: number;
+  timeoutMs: number;
+  /** An endpoint that has only failed for this long is turned off. */
+  disableAfterMs: number;
+  /** How long a rotated-out secret keeps signing beside the new one. */
+  secretOverlapMs: number;
+  pollMs: number;
+  /** Attempts in flight on this instance, in all and per endpoint. */
+  concurrency: number;
+  concurrencyPerEndpoint: number;
 }
 
 export interface QueryLimits {
@@ -269,6 +313,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     encryptionKeys,
     shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
     readinessTimeoutMs: env.READINESS_TIMEOUT_MS,
+    webhooks: {
+      retryScheduleMs: env.WEBHOOK_RETRY_SCHEDULE_MS,
+      retryJitter: env.WEBHOOK_RETRY_JITTER,
+      timeoutMs: env.WEBHOOK_TIMEOUT_MS,
+      disableAfterMs: env.WEBHOOK_DISABLE_AFTER_MS,
+      secretOverlapMs: env.WEBHOOK_SECRET_OVERLAP_MS,
+      pollMs: env.WEBHOOK_POLL_MS,
+      concurrency: env.WEBHOOK_CONCURRENCY,
+      concurrencyPerEndpoint: env.WEBHOOK_CONCURRENCY_PER_ENDPOINT,
+    },
   };
 }
 

@@ -12,6 +12,8 @@ export enum ErrorCode {
   IDEMPOTENCY_CONFLICT = 'IDEMPOTENCY_CONFLICT',
   PROVIDER_REJECTED = 'PROVIDER_REJECTED',
   PROVIDER_UNAVAILABLE = 'PROVIDER_UNAVAILABLE',
+  /** The object named by an id (a webhook endpoint, a delivery) does not exist. */
+  NOT_FOUND = 'NOT_FOUND',
 }
 
 export interface UserError {

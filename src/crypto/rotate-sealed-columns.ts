@@ -5,6 +5,8 @@ import type { KeyRing } from './key-ring';
 export const SEALED_COLUMNS = [
   { table: 'payment_config', column: 'device_token' },
   { table: 'payment', column: 'device_token' },
+  { table: 'webhook_endpoint', column: 'secret' },
+  { table: 'webhook_endpoint', column: 'previous_secret' },
 ] as const;
 
 export interface RotationReport {

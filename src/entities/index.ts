@@ -5,6 +5,10 @@ import { PaymentEvent } from './payment-event.entity';
 import { PaymentLog } from './payment-log.entity';
 import { ProviderOperation } from './provider-operation.entity';
 import { Refund } from './refund.entity';
+import { WebhookDelivery } from './webhook-delivery.entity';
+import { WebhookEndpoint } from './webhook-endpoint.entity';
+import { WebhookEndpointLog } from './webhook-endpoint-log.entity';
+import { WebhookFanoutCursor } from './webhook-fanout-cursor.entity';
 
-export { ApiKey, Payment, PaymentConfig, PaymentEvent, PaymentLog, Refund };
-export const ENTITIES = [ProviderOperation, ApiKey, Payment, PaymentConfig, PaymentEvent, PaymentLog, Refund];
+export { ApiKey, Payment, PaymentConfig, PaymentEvent, PaymentLog, Refund, WebhookDelivery, WebhookEndpoint, WebhookEndpointLog, WebhookFanoutCursor };
+export const ENTITIES = [ProviderOperation, ApiKey, Payment, PaymentConfig, PaymentEvent, PaymentLog, Refund, WebhookEndpoint, WebhookDelivery, WebhookEndpointLog, WebhookFanoutCursor];

@@ -10,6 +10,11 @@ export interface DatabaseFigures {
   oldestOpenPaymentAgeSeconds: number;
   /** Seconds by which the most overdue scheduled status check is late; 0 when none is late. */
   reconcilerLagSeconds: number;
+  webhookDeliveriesByStatus: Map<string, number>;
+  /** PENDING deliveries whose next attempt is due. */
+  webhookQueueDepth: number;
+  /** Seconds since the oldest PENDING delivery was created; 0 when there is none. */
+  webhookOldestPendingAgeSeconds: number;
 }
 
 const OPEN_STATUSES = [PaymentStatus.PENDING, PaymentStatus.WAITING, PaymentStatus.UNKNOWN];
@@ -58,18 +63,26 @@ export class DatabaseFiguresReader {
            from payment where status in (${open})`,
         [...OPEN_STATUSES, ...OPEN_STATUSES],
       ),
+      connection.execute<Array<{ status: string; count: number }>>('select status, count(*)::int as count from webhook_delivery group by status'),
+      connection.execute<Array<{ due: number; age: number | null }>>(
+        `select count(*) filter (where next_attempt_at <= now())::int as due, extract(epoch from now() - min(created_at))::float8 as age
+           from webhook_delivery where status = 'PENDING'`,
+      ),
     ]);
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error(`the database did not answer within ${this.timeoutMs} ms`)), this.timeoutMs);
     });
     try {
-      const [payments, refunds, [ages]] = await Promise.race([work, timeout]);
+      const [payments, refunds, [ages], deliveries, [queue]] = await Promise.race([work, timeout]);
       return {
         paymentsByStatus: new Map(payments.map((row) => [row.status, row.count])),
         refundsByStatus: new Map(refunds.map((row) => [row.status, row.count])),
         oldestOpenPaymentAgeSeconds: Math.max(0, ages?.age ?? 0),
         reconcilerLagSeconds: Math.max(0, ages?.lag ?? 0),
+        webhookDeliveriesByStatus: new Map(deliveries.map((row) => [row.status, row.count])),
+        webhookQueueDepth: queue?.due ?? 0,
+        webhookOldestPendingAgeSeconds: Math.max(0, queue?.age ?? 0),
       };
     } finally {
       clearTimeout(timer);

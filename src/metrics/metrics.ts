@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PaymentStatus } from '../domain/payment-status';
+import { WebhookDeliveryStatus } from '../domain/webhook-delivery';
 import { RefundStatus } from '../entities/refund.entity';
 import type { Logger } from '../logger';
 import { DatabaseFiguresReader, type DatabaseFigures } from './database-figures';
@@ -34,6 +35,8 @@ export class GatewayMetrics {
   private readonly providerCalls: Counter<'provider' | 'operation' | 'outcome' | 'code'>;
   private readonly providerSeconds: Histogram<'provider' | 'operation' | 'outcome'>;
   private readonly rateLimited: Counter<'class'>;
+  private readonly webhookAttempts: Counter<'outcome'>;
+  private readonly webhookAttemptSeconds: Histogram<'outcome'>;
   private readonly operationNames = new Set<string>();
 
   constructor(sources: MetricsSources, settings: { cacheMs: number; timeoutMs: number }, logger: Logger) {
@@ -73,6 +76,20 @@ export class GatewayMetrics {
       registers,
     });
 
+    this.webhookAttempts = new Counter({
+      name: `${PREFIX}webhook_attempts_total`,
+      help: 'Webhook delivery attempts by outcome (succeeded, retrying, slowed_down, failed, gone, endpoint_disabled, superseded)',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.webhookAttemptSeconds = new Histogram({
+      name: `${PREFIX}webhook_attempt_duration_seconds`,
+      help: 'Time taken by webhook delivery attempts, until the answer or the timeout',
+      labelNames: ['outcome'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+
     const figures = new DatabaseFiguresReader(sources.em, settings.cacheMs, settings.timeoutMs, logger);
     const fromDatabase = (name: string, help: string, labelNames: string[], fill: (gauge: Gauge<string>, figures: DatabaseFigures) => void) =>
       new Gauge({
@@ -99,6 +116,15 @@ export class GatewayMetrics {
     });
     fromDatabase('oldest_open_payment_age_seconds', 'Age of the oldest payment that is not final (PENDING, WAITING or UNKNOWN)', [], (gauge, current) => {
       gauge.set(current.oldestOpenPaymentAgeSeconds);
+    });
+    fromDatabase('webhook_deliveries', 'Webhook deliveries by status', ['status'], (gauge, current) => {
+      for (const status of Object.values(WebhookDeliveryStatus)) gauge.set({ status }, current.webhookDeliveriesByStatus.get(status) ?? 0);
+    });
+    fromDatabase('webhook_queue_depth', 'Webhook deliveries due now and not yet sent (PENDING, next attempt in the past)', [], (gauge, current) => {
+      gauge.set(current.webhookQueueDepth);
+    });
+    fromDatabase('webhook_oldest_pending_age_seconds', 'Age of the oldest webhook delivery still PENDING; 0 when there is none', [], (gauge, current) => {
+      gauge.set(current.webhookOldestPendingAgeSeconds);
     });
     fromDatabase('reconciler_lag_seconds', 'How late the most overdue scheduled status check is', [], (gauge, current) => {
       gauge.set(current.reconcilerLagSeconds);
@@ -163,6 +189,11 @@ export class GatewayMetrics {
   observeProviderCall(call: { provider: string; operation: string; outcome: ProviderCallOutcome; code: string | null; seconds: number }): void {
     this.providerCalls.inc({ provider: call.provider, operation: call.operation, outcome: call.outcome, code: boundedCode(call.code) });
     this.providerSeconds.observe({ provider: call.provider, operation: call.operation, outcome: call.outcome }, call.seconds);
+  }
+
+  observeWebhookAttempt(attempt: { outcome: string; seconds: number }): void {
+    this.webhookAttempts.inc({ outcome: attempt.outcome });
+    this.webhookAttemptSeconds.observe({ outcome: attempt.outcome }, attempt.seconds);
   }
 
   countRateLimited(operationClass: string): void {

@@ -2,10 +2,12 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261127030308_initial } from './Migration20261127030308_initial';
 import { Migration20261127031836_device_token_encryption } from './Migration20261127031836_device_token_encryption';
 import { Migration20261127040533_outbox_transaction_order } from './Migration20261127040533_outbox_transaction_order';
+import { Migration20261128203940_webhooks } from './Migration20261128203940_webhooks';
 
 /** Every migration, in order. Listed here so that the same list runs from src, dist and tests. */
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127030308_initial', class: Migration20261127030308_initial },
   { name: 'Migration20261127031836_device_token_encryption', class: Migration20261127031836_device_token_encryption },
   { name: 'Migration20261127040533_outbox_transaction_order', class: Migration20261127040533_outbox_transaction_order },
+  { name: 'Migration20261128203940_webhooks', class: Migration20261128203940_webhooks },
 ];

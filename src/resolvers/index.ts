@@ -5,5 +5,6 @@ import { PaymentResolver } from './payment.resolver';
 import { RefundResolver } from './refund.resolver';
 import { ResolutionResolver } from './resolution.resolver';
 import { SubscriptionResolver } from './subscription.resolver';
+import { WebhookResolver } from './webhook.resolver';
 
-export const RESOLVERS = [PaymentResolver, RefundResolver, ResolutionResolver, ConfigResolver, LogResolver, SubscriptionResolver] as const;
+export const RESOLVERS = [PaymentResolver, RefundResolver, ResolutionResolver, ConfigResolver, LogResolver, SubscriptionResolver, WebhookResolver] as const;

@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Tiyn } from '../domain/money';
 import type { Payment } from '../entities/payment.entity';
 import { LogOperation, PaymentLog } from '../entities/payment-log.entity';
+import { WebhookEndpointLog, type WebhookEndpointAction } from '../entities/webhook-endpoint-log.entity';
 import { outcomeError, type CallOutcome } from './provider-outcome';
 
 export interface AuditEntry {
@@ -21,6 +22,15 @@ export interface AuditEntry {
   details?: Record<string, unknown> | null;
 }
 
+export interface EndpointAuditEntry {
+  endpointId: string;
+  action: WebhookEndpointAction;
+  actor: string;
+  requestId?: string | null;
+  reason?: string | null;
+  details?: Record<string, unknown> | null;
+}
+
 export interface LogFilter {
   shopId?: number | null;
   externalId?: string | null;
@@ -34,6 +44,17 @@ export class AuditService {
   /** Adds a row to the unit of work of `em`; it commits with the change it describes. */
   record(em: EntityManager, entry: AuditEntry): PaymentLog {
     const row = em.create(PaymentLog, { ...fittedToColumns(em, entry), createdAt: new Date() } as PaymentLog);
+    em.persist(row);
+    return row;
+  }
+
+  /** Adds a row about a webhook endpoint to the unit of work of `em`; never give it a secret. */
+  recordEndpointChange(em: EntityManager, entry: EndpointAuditEntry): WebhookEndpointLog {
+    const row = em.create(WebhookEndpointLog, {
+      ...entry,
+      reason: entry.reason ? entry.reason.slice(0, 500) : null,
+      createdAt: new Date(),
+    } as WebhookEndpointLog);
     em.persist(row);
     return row;
   }

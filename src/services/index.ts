@@ -11,6 +11,9 @@ import { PaymentEventsService } from './payment-events.service';
 import { PaymentService } from './payment.service';
 import { ReconcilerService } from './reconciler.service';
 import { RefundService } from './refund.service';
+import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
+import { WebhookDispatcher } from './webhooks/webhook-dispatcher';
+import { WebhookEndpointService } from './webhooks/webhook-endpoint.service';
 
 export interface Services {
   apiKeys: ApiKeyService;
@@ -20,6 +23,10 @@ export interface Services {
   payments: PaymentService;
   refunds: RefundService;
   reconciler: ReconcilerService;
+  webhookEndpoints: WebhookEndpointService;
+  webhookDeliveries: WebhookDeliveryService;
+  /** Fans outbox events out into deliveries and sends them. */
+  webhooks: WebhookDispatcher;
 }
 
 /** Wires the services once at start-up; `em` is the root EntityManager, only ever forked. */
@@ -46,6 +53,16 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
     maxPaymentAmountTenge: config.maxPaymentAmountTenge,
     idempotencyWaitMs: config.idempotencyWaitMs,
   });
+  const webhookPolicy = config.isProduction ? 'production' : 'development';
+  const webhookEndpoints = new WebhookEndpointService(audit, { policy: webhookPolicy, secretOverlapMs: config.webhooks.secretOverlapMs });
+  const webhookDeliveries = new WebhookDeliveryService(webhookEndpoints, config.webhooks, () => webhooks.wake());
+  const webhooks: WebhookDispatcher = new WebhookDispatcher(
+    em,
+    events,
+    webhookDeliveries,
+    { settings: config.webhooks, policy: webhookPolicy },
+    logger.child({ component: 'webhooks' }),
+  );
   return {
     apiKeys: new ApiKeyService(em, config.apiKeys),
     audit,
@@ -62,5 +79,8 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
       { ...config.reconciler, leaseMs: config.kaspiTimeouts.statusMs * 2 + 2_000 },
       logger.child({ component: 'reconciler' }),
     ),
+    webhookEndpoints,
+    webhookDeliveries,
+    webhooks,
   };
 }

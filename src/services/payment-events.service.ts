@@ -22,6 +22,20 @@ export interface StatusChangeFilter {
 
 type Topics = Record<string, [StatusChange]>;
 
+/** A place in the outbox, as a reader keeps it; opaque outside this service. */
+export type OutboxPosition = string;
+
+/** One committed event, as the outbox reader hands it to a consumer. */
+export interface OutboxRecord {
+  eventId: string;
+  paymentId: string;
+  previousStatus: PaymentStatus | null;
+  status: PaymentStatus;
+  changedAt: Date;
+}
+
+const INITIAL_POSITION: OutboxPosition = '0:0';
+
 const TAIL_BATCH = 1_000;
 const REPLAY_LIMIT = 10_000;
 
@@ -33,8 +47,8 @@ const REPLAY_LIMIT = 10_000;
  */
 export class PaymentEventsService {
   private readonly pubsub = createPubSub<Topics>();
-  /** The (txId, id) of the last event handed to subscribers. */
-  private cursor: { txId: string; id: string } = { txId: '0', id: '0' };
+  /** The position of the last event handed to subscribers. */
+  private cursor: OutboxPosition = INITIAL_POSITION;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private tailing: Promise<void> | null = null;
@@ -67,17 +81,50 @@ export class PaymentEventsService {
 
   /** Starts tailing from the newest event: live subscribers see what is committed from now on. */
   async start(): Promise<void> {
-    const [newest] = await this.em
-      .fork()
-      .getConnection()
-      .execute<Array<{ tx_id: string; id: string }>>(
-        `select tx_id::text as tx_id, id::text as id from payment_event
-          where tx_id < pg_snapshot_xmin(pg_current_snapshot())
-          order by tx_id desc, id desc limit 1`,
-      );
-    if (newest) this.cursor = { txId: newest.tx_id, id: newest.id };
+    this.cursor = await this.headPosition(this.em.fork());
     this.running = true;
     this.schedule(this.pollMs);
+  }
+
+  /**
+   * The reader API for consumers that keep their own cursor (webhook deliveries): the position
+   * after every event committed so far.
+   */
+  async headPosition(em: EntityManager): Promise<OutboxPosition> {
+    const [newest] = await em.execute<Array<{ tx_id: string; id: string }>>(
+      `select tx_id::text as tx_id, id::text as id from payment_event
+        where tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by tx_id desc, id desc limit 1`,
+    );
+    return newest ? `${newest.tx_id}:${newest.id}` : INITIAL_POSITION;
+  }
+
+  /**
+   * Events committed after `position`, in commit order and never skipping one whose transaction
+   * commits late, at most `limit`; and the position after them. Runs in `em`'s transaction when it
+   * has one.
+   */
+  async readAfter(em: EntityManager, position: OutboxPosition, limit: number): Promise<{ records: OutboxRecord[]; position: OutboxPosition }> {
+    const [txId, id] = position.split(':');
+    const rows = await em.execute<EventRow[]>(
+      `select ${EVENT_COLUMNS} from payment_event
+        where (tx_id, id) > (?::xid8, ?::bigint)
+          and tx_id < pg_snapshot_xmin(pg_current_snapshot())
+        order by tx_id, id limit ?`,
+      [txId, id, limit],
+    );
+    if (rows.length === 0) return { records: [], position };
+    const last = rows[rows.length - 1];
+    return {
+      records: rows.map((row) => ({
+        eventId: row.id,
+        paymentId: row.payment_id,
+        previousStatus: row.previous_status,
+        status: row.status,
+        changedAt: new Date(row.changed_at),
+      })),
+      position: `${last.tx_id}:${last.id}`,
+    };
   }
 
   async stop(): Promise<void> {
@@ -173,7 +220,10 @@ export class PaymentEventsService {
         order by tx_id, id limit ?`,
       [...params, REPLAY_LIMIT],
     );
-    return this.withPayments(em, rows);
+    return this.withPayments(
+      em,
+      rows.map((row) => ({ eventId: row.id, paymentId: row.payment_id, previousStatus: row.previous_status, status: row.status, changedAt: new Date(row.changed_at) })),
+    );
   }
 
   private schedule(delayMs: number): void {
@@ -196,42 +246,27 @@ export class PaymentEventsService {
 
   private async tailOnce(): Promise<number> {
     const em = this.em.fork();
-    const rows = await em.getConnection().execute<EventRow[]>(
-      `select ${EVENT_COLUMNS} from payment_event
-        where (tx_id, id) > (?::xid8, ?::bigint)
-          and tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by tx_id, id limit ?`,
-      [this.cursor.txId, this.cursor.id, TAIL_BATCH],
-    );
-    if (rows.length === 0) return 0;
-    const changes = await this.withPayments(em, rows);
-    const last = rows[rows.length - 1];
-    this.cursor = { txId: last.tx_id, id: last.id };
+    const { records, position } = await this.readAfter(em, this.cursor, TAIL_BATCH);
+    if (records.length === 0) return 0;
+    const changes = await this.withPayments(em, records);
+    this.cursor = position;
     for (const change of changes) {
       this.pubsub.publish(ALL_TOPIC, change);
       this.pubsub.publish(shopTopic(change.payment.shopId), change);
       if (change.payment.externalId) this.pubsub.publish(externalTopic(change.payment.externalId), change);
     }
-    return rows.length;
+    return records.length;
   }
 
-  private async withPayments(em: EntityManager, rows: EventRow[]): Promise<StatusChange[]> {
-    if (rows.length === 0) return [];
-    const ids = [...new Set(rows.map((row) => row.payment_id))];
+  private async withPayments(em: EntityManager, records: OutboxRecord[]): Promise<StatusChange[]> {
+    if (records.length === 0) return [];
+    const ids = [...new Set(records.map((record) => record.paymentId))];
     const payments = await em.find(Payment, { id: { $in: ids } }, { populate: ['refunds'] });
     const byId = new Map(payments.map((payment) => [payment.id, payment]));
-    return rows.flatMap((row) => {
-      const payment = byId.get(row.payment_id);
+    return records.flatMap((record) => {
+      const payment = byId.get(record.paymentId);
       if (!payment) return [];
-      return [
-        {
-          eventId: BigInt(row.id),
-          payment,
-          previousStatus: row.previous_status,
-          status: row.status,
-          changedAt: new Date(row.changed_at),
-        },
-      ];
+      return [{ eventId: BigInt(record.eventId), payment, previousStatus: record.previousStatus, status: record.status, changedAt: record.changedAt }];
     });
   }
 }

@@ -1,5 +1,6 @@
 import { registerEnumType } from 'type-graphql';
 import { PaymentStatus } from '../../domain/payment-status';
+import { WebhookDeliveryStatus, WebhookEventType } from '../../domain/webhook-delivery';
 import { LogOperation } from '../../entities/payment-log.entity';
 import { RefundStatus } from '../../entities/refund.entity';
 import { ErrorCode } from '../../errors';
@@ -18,7 +19,10 @@ registerEnumType(PaymentStatus, {
 });
 
 registerEnumType(LogOperation, { name: 'OperationType' });
-registerEnumType(ErrorCode, { name: 'ErrorCode' });
+registerEnumType(ErrorCode, {
+  name: 'ErrorCode',
+  valuesConfig: { NOT_FOUND: { description: 'The object named by an id (a webhook endpoint, a delivery) does not exist.' } },
+});
 registerEnumType(RefundStatus, {
   name: 'RefundStatus',
   valuesConfig: {
@@ -29,4 +33,20 @@ registerEnumType(RefundStatus, {
   },
 });
 
-export { ErrorCode, LogOperation, PaymentStatus, RefundStatus };
+registerEnumType(WebhookEventType, {
+  name: 'WebhookEventType',
+  valuesConfig: {
+    PAYMENT_STATUS_CHANGED: { description: 'payment.status_changed: a payment\'s status changed (the same changes paymentStatusChanged carries).' },
+    REFUND_STATUS_CHANGED: { description: 'refund.status_changed: a refund was made, failed, or its unknown outcome was settled.' },
+  },
+});
+registerEnumType(WebhookDeliveryStatus, {
+  name: 'WebhookDeliveryStatus',
+  valuesConfig: {
+    PENDING: { description: 'Not delivered yet; attempts go on.' },
+    SUCCEEDED: { description: 'The endpoint answered 2xx.' },
+    FAILED: { description: 'Every attempt failed, or the endpoint was turned off; redeliverWebhook sends it again.' },
+  },
+});
+
+export { ErrorCode, LogOperation, PaymentStatus, RefundStatus, WebhookDeliveryStatus, WebhookEventType };

@@ -13,7 +13,7 @@ const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 /** 11 digits from 7 or 8 standing alone; a fraction's digits (after ".") are not a phone number. */
 const PHONE = /(?<![\d.])[78]\d{10}(?!\d)/;
 /** Fields where our own UUIDs (payment, refund, request ids) belong; anywhere else a UUID may be a device token. */
-const IDENTIFIER_KEY = /^(id|requestId|upstreamRequestId|paymentId|refundId|callerId|eventId|configId)$/;
+const IDENTIFIER_KEY = /^(id|requestId|upstreamRequestId|paymentId|refundId|callerId|eventId|configId|endpointId|deliveryId)$/;
 const ACCESS_TOKEN_LITERAL = /(?:ACCESS_TOKEN|accessToken|AccessToken|access_token)\s*[:=]\s*'([^']{8,})'/g;
 const PASSPHRASE_LITERAL = /passphrase\s*=\s*'([^']{8,})'/g;
 

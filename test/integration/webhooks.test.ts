@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, startTestGateway, TEST_ENCRYPTION_KEYS, VIEWER_KEY, type TestGateway } from '../support/gateway';
+import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
+
+const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code message } } }`;
+const CREATE_PAYMENT = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code message } } }`;
+const ENDPOINT_FIELDS = 'id url events shopIds description isActive disabledReason createdAt updatedAt';
+const CREATE_ENDPOINT = `mutation ($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { ${ENDPOINT_FIELDS} } secret errors { code message field } } }`;
+const UPDATE_ENDPOINT = `mutation ($id: ID!, $input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(id: $id, input: $input) { endpoint { ${ENDPOINT_FIELDS} } secret errors { code message field } } }`;
+const ROTATE = `mutation ($id: ID!) { rotateWebhookSecret(id: $id) { endpoint { id } secret errors { code message } } }`;
+const DELETE_ENDPOINT = `mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) { endpoint { id isActive } errors { code message } } }`;
+const DELIVERY_FIELDS = 'id endpointId eventId eventType status attempts lastResponseStatus lastError nextAttemptAt createdAt deliveredAt';
+const DELIVERIES = `query ($endpointId: ID, $status: WebhookDeliveryStatus) { webhookDeliveries(endpointId: $endpointId, status: $status) { ${DELIVERY_FIELDS} } }`;
+const REDELIVER = `mutation ($id: ID!) { redeliverWebhook(deliveryId: $id) { delivery { ${DELIVERY_FIELDS} } errors { code message } } }`;
+const ENDPOINTS = `{ webhookEndpoints { ${ENDPOINT_FIELDS} } }`;
+
+const BIN = '891027350515';
+const DEVICE_TOKEN = '66cbf4e5-0193-45f3-8d97-362c98374466';
+const PHONE = '+7 701 521 15 45';
+
+describe('outgoing webhooks, to a receiver on loopback that verifies every request with the standardwebhooks library', () => {
+  let gw: TestGateway;
+  let receiver: WebhookReceiver;
+
+  const createEndpoint = async (path: string, extra: Record<string, unknown> = {}) => {
+    const answer = await gw.gql(CREATE_ENDPOINT, { input: { url: `${receiver.url}${path}`, events: ['PAYMENT_STATUS_CHANGED', 'REFUND_STATUS_CHANGED'], ...extra } });
+    expect(answer.data.createWebhookEndpoint.errors).toEqual([]);
+    const { endpoint, secret } = answer.data.createWebhookEndpoint;
+    receiver.secrets.push(secret);
+    return { endpoint, secret: secret as string };
+  };
+  const createPayment = async (shopId: number, amount: number) => {
+    const answer = await gw.gql(CREATE_PAYMENT, { input: { shopId, amount, phone: PHONE } });
+    expect(answer.data.createKaspiPayment.errors).toEqual([]);
+    return answer.data.createKaspiPayment.payment as { id: string; externalId: string; status: string };
+  };
+  const at = (path: string, paymentId?: string) => (received: ReceivedWebhook[]) =>
+    received.filter((hook) => hook.path === path && (paymentId === undefined || hook.body.data.payment.id === paymentId));
+  const deliveriesOf = async (endpointId: string) => (await gw.gql(DELIVERIES, { endpointId })).data.webhookDeliveries as any[];
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    gw = await startTestGateway({ WEBHOOK_RETRY_SCHEDULE_MS: '0,100,100', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '2000', ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS });
+    for (const shopId of [8, 9, 10, 11, 12]) {
+      const answer = await gw.gql(CREATE_CONFIG, { input: { shopId, organizationBin: BIN, deviceToken: DEVICE_TOKEN } });
+      expect(answer.data.createConfig.errors).toEqual([]);
+    }
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+    await receiver?.close();
+  });
+
+  it('announces a payment going WAITING then PROCESSED, signed so that the library accepts it, with no phone or secret in the body', async () => {
+    const { endpoint, secret } = await createEndpoint('/shop-8', { shopIds: [8], description: 'Main backend' });
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
+    expect(endpoint).toMatchObject({ events: ['PAYMENT_STATUS_CHANGED', 'REFUND_STATUS_CHANGED'], shopIds: [8], isActive: true, disabledReason: null });
+
+    const payment = await createPayment(8, 100);
+    gw.gateway.sandbox!.simulateCustomer(payment.externalId, 'confirm');
+    const hooks = at('/shop-8', payment.id)(
+      await receiver.waitFor((received) => at('/shop-8', payment.id)(received).some((hook) => hook.body.data.status === 'PROCESSED'), 15_000, 'PROCESSED'),
+    );
+    expect(hooks.map((hook) => `${hook.body.data.previousStatus}->${hook.body.data.status}`)).toEqual(['PENDING->WAITING', 'WAITING->PROCESSED']);
+    for (const hook of hooks) {
+      expect(hook.verifiedWith.some(Boolean)).toBe(true);
+      expect(hook.signature).toMatch(/^v1,[A-Za-z0-9+/=]+$/);
+      expect(Number(hook.timestamp)).toBeGreaterThan(Date.now() / 1000 - 60);
+    }
+    expect(new Set(hooks.map((hook) => hook.webhookId)).size).toBe(2);
+    const processed = hooks[1].body;
+    expect(processed).toMatchObject({
+      type: 'payment.status_changed',
+      data: {
+        previousStatus: 'WAITING',
+        status: 'PROCESSED',
+        payment: { id: payment.id, externalId: payment.externalId, shopId: 8, organizationBin: BIN, provider: 'kaspi', amount: 100, refundedAmount: 0, status: 'PROCESSED' },
+      },
+    });
+    const text = JSON.stringify(hooks.map((hook) => hook.body));
+    for (const secretText of ['7015211545', DEVICE_TOKEN, secret, 'whsec_']) expect(text).not.toContain(secretText);
+
+    const deliveries = await deliveriesOf(endpoint.id);
+    expect(deliveries).toHaveLength(2);
+    expect(deliveries.every((delivery) => delivery.status === 'SUCCEEDED' && delivery.attempts === 1 && delivery.lastResponseStatus === 200)).toBe(true);
+    expect(deliveries.map((delivery) => delivery.eventId).sort()).toEqual(hooks.map((hook) => hook.webhookId).sort());
+  });
+
+  it('honours the shop filter: an endpoint for shop 9 hears nothing of shop 10 and everything of shop 9', async () => {
+    const { endpoint } = await createEndpoint('/shop-9', { shopIds: [9] });
+    const { endpoint: everyShop } = await createEndpoint('/every-shop', { events: ['PAYMENT_STATUS_CHANGED'] });
+    const other = await createPayment(10, 11);
+    const own = await createPayment(9, 12);
+    // The deliveries of one event are written together: once the unfiltered endpoint has both, the filtered one's are decided.
+    await receiver.waitFor((received) => at('/every-shop', other.id)(received).length > 0 && at('/every-shop', own.id)(received).length > 0);
+    await receiver.waitFor((received) => at('/shop-9', own.id)(received).length > 0);
+    expect(receiver.received.filter((hook) => hook.path === '/shop-9').map((hook) => hook.body.data.payment.shopId)).toEqual([9]);
+    expect((await deliveriesOf(endpoint.id)).map((delivery) => delivery.eventType)).toEqual(['PAYMENT_STATUS_CHANGED']);
+    await gw.gql(DELETE_ENDPOINT, { id: everyShop.id });
+  });
+
+  it('retries a 500 with the same webhook-id and succeeds on the next attempt', async () => {
+    receiver.answer = (path) => (path === '/flaky' && at('/flaky')(receiver.received).length === 1 ? { status: 500 } : { status: 200 });
+    const { endpoint } = await createEndpoint('/flaky', { shopIds: [11] });
+    const payment = await createPayment(11, 13);
+    const hooks = await receiver.waitFor((received) => at('/flaky', payment.id)(received).length >= 2);
+    const attempts = at('/flaky', payment.id)(hooks);
+    expect(attempts).toHaveLength(2);
+    expect(attempts[0].webhookId).toBe(attempts[1].webhookId);
+    expect(attempts.every((hook) => hook.verifiedWith.some(Boolean))).toBe(true);
+    const [delivery] = await eventually(async () => {
+      const rows = await deliveriesOf(endpoint.id);
+      return rows[0]?.status === 'SUCCEEDED' ? rows : undefined;
+    });
+    expect(delivery).toMatchObject({ status: 'SUCCEEDED', attempts: 2, lastResponseStatus: 200, lastError: null, eventId: attempts[0].webhookId });
+  });
+
+  it('gives up after the last attempt (FAILED), and redeliverWebhook sends it again with the same webhook-id', async () => {
+    receiver.answer = (path) => (path === '/down' ? { status: 503 } : { status: 200 });
+    const { endpoint } = await createEndpoint('/down', { shopIds: [12] });
+    const payment = await createPayment(12, 14);
+    const [failed] = await eventually(async () => {
+      const rows = await deliveriesOf(endpoint.id);
+      return rows[0]?.status === 'FAILED' ? rows : undefined;
+    });
+    expect(failed).toMatchObject({ status: 'FAILED', attempts: 3, lastResponseStatus: 503, nextAttemptAt: null });
+    const sent = at('/down', payment.id)(receiver.received);
+    expect(sent).toHaveLength(3);
+    expect(new Set(sent.map((hook) => hook.webhookId))).toEqual(new Set([failed.eventId]));
+
+    receiver.answer = () => ({ status: 200 });
+    const redelivered = await gw.gql(REDELIVER, { id: failed.id });
+    expect(redelivered.data.redeliverWebhook.errors).toEqual([]);
+    expect(redelivered.data.redeliverWebhook.delivery).toMatchObject({ id: failed.id, status: 'PENDING' });
+    const again = await receiver.waitFor((received) => at('/down', payment.id)(received).length === 4);
+    expect(at('/down', payment.id)(again)[3]).toMatchObject({ webhookId: failed.eventId });
+    expect(at('/down', payment.id)(again)[3].verifiedWith.some(Boolean)).toBe(true);
+    const delivered = await eventually(async () => {
+      const [row] = await deliveriesOf(endpoint.id);
+      return row.status === 'SUCCEEDED' ? row : undefined;
+    });
+    expect(delivered).toMatchObject({ attempts: 4, lastResponseStatus: 200 });
+
+    // A delivered one can be sent again as well, still under the same webhook-id.
+    expect((await gw.gql(REDELIVER, { id: failed.id })).data.redeliverWebhook.errors).toEqual([]);
+    const third = await receiver.waitFor((received) => at('/down', payment.id)(received).length === 5);
+    expect(at('/down', payment.id)(third)[4].webhookId).toBe(failed.eventId);
+    expect((await gw.gql(REDELIVER, { id: '00000000-0000-0000-0000-000000000000' })).data.redeliverWebhook.errors).toEqual([
+      expect.objectContaining({ code: 'NOT_FOUND' }),
+    ]);
+  });
+
+  it('turns an endpoint off when it answers 410 Gone, with a reason, and sends it nothing more', async () => {
+    receiver.answer = (path) => (path === '/gone' ? { status: 410 } : { status: 200 });
+    const { endpoint } = await createEndpoint('/gone', { shopIds: [9] });
+    const first = await createPayment(9, 15);
+    await receiver.waitFor((received) => at('/gone', first.id)(received).length === 1);
+    const off = await eventually(async () => {
+      const { data } = await gw.gql(ENDPOINTS);
+      const row = data.webhookEndpoints.find((candidate: any) => candidate.id === endpoint.id);
+      return row.isActive ? undefined : row;
+    });
+    expect(off.disabledReason).toMatch(/410/);
+    const [delivery] = await deliveriesOf(endpoint.id);
+    expect(delivery).toMatchObject({ status: 'FAILED', attempts: 1, lastResponseStatus: 410 });
+
+    // The next event of that shop reaches the other endpoint for shop 9, and not this one.
+    const second = await createPayment(9, 16);
+    await receiver.waitFor((received) => at('/shop-9', second.id)(received).length === 1);
+    expect(at('/gone')(receiver.received)).toHaveLength(1);
+    expect(await deliveriesOf(endpoint.id)).toHaveLength(1);
+
+    const back = await gw.gql(UPDATE_ENDPOINT, { id: endpoint.id, input: { isActive: true } });
+    expect(back.data.updateWebhookEndpoint.endpoint).toMatchObject({ isActive: true, disabledReason: null });
+  });
+
+  it('rotates a secret: the new one is shown once, and both sign until the overlap ends', async () => {
+    const { endpoint, secret: oldSecret } = await createEndpoint('/rotating', { shopIds: [10] });
+    const rotated = await gw.gql(ROTATE, { id: endpoint.id });
+    const newSecret = rotated.data.rotateWebhookSecret.secret as string;
+    expect(newSecret).toMatch(/^whsec_/);
+    expect(newSecret).not.toBe(oldSecret);
+    receiver.secrets.push(newSecret);
+    const payment = await createPayment(10, 17);
+    const [hook] = at('/rotating', payment.id)(await receiver.waitFor((received) => at('/rotating', payment.id)(received).length === 1));
+    expect(hook.signature.split(' ')).toHaveLength(2);
+    const secrets = receiver.secrets;
+    expect(hook.verifiedWith[secrets.indexOf(oldSecret)]).toBe(true);
+    expect(hook.verifiedWith[secrets.indexOf(newSecret)]).toBe(true);
+  });
+
+  it('shows viewers the endpoints but never a secret, and lets only admins change them', async () => {
+    const listed = await gw.gql(ENDPOINTS, undefined, VIEWER_KEY);
+    expect(listed.errors).toBeUndefined();
+    expect(listed.data.webhookEndpoints.length).toBeGreaterThan(0);
+    expect(JSON.stringify(listed.data)).not.toContain('whsec_');
+    const refused = await gw.gql(CREATE_ENDPOINT, { input: { url: `${receiver.url}/viewer`, events: ['PAYMENT_STATUS_CHANGED'] } }, VIEWER_KEY);
+    expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
+    const missing = await gw.gql(UPDATE_ENDPOINT, { id: '00000000-0000-0000-0000-000000000000', input: { description: 'x' } });
+    expect(missing.data.updateWebhookEndpoint.errors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
+    const invalid = await gw.gql(CREATE_ENDPOINT, { input: { url: 'ftp://example.com/hook', events: [] } });
+    expect(invalid.data.createWebhookEndpoint.errors.map((error: any) => error.field.join('.'))).toEqual(['input.url', 'input.events']);
+  });
+});
