@@ -40,8 +40,8 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    gw = await startTestGateway({ WEBHOOK_RETRY_SCHEDULE_MS: '0,100,100', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '2000', ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS });
-    for (const shopId of [8, 9, 10, 11, 12]) {
+    gw = await startTestGateway({ WEBHOOK_RETRY_SCHEDULE_MS: '0,100,100', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_DISABLE_AFTER_MS: '3000', ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS });
+    for (const shopId of [8, 9, 10, 11, 12, 13]) {
       const answer = await gw.gql(CREATE_CONFIG, { input: { shopId, organizationBin: BIN, deviceToken: DEVICE_TOKEN } });
       expect(answer.data.createConfig.errors).toEqual([]);
     }
@@ -173,6 +173,29 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
 
     const back = await gw.gql(UPDATE_ENDPOINT, { id: endpoint.id, input: { isActive: true } });
     expect(back.data.updateWebhookEndpoint.endpoint).toMatchObject({ isActive: true, disabledReason: null });
+  });
+
+  it('turns off an endpoint that has only failed for WEBHOOK_DISABLE_AFTER_MS (5 days by default), failing what it still had pending', async () => {
+    receiver.answer = (path) => (path === '/dead' ? { status: 500 } : { status: 200 });
+    const { endpoint } = await createEndpoint('/dead', { shopIds: [13] });
+    const off = await eventually(
+      async () => {
+        const { data } = await gw.gql(ENDPOINTS);
+        const row = data.webhookEndpoints.find((candidate: any) => candidate.id === endpoint.id);
+        if (!row.isActive) return row;
+        // Events keep coming while the receiver keeps failing.
+        await createPayment(13, 18);
+        await receiver.waitFor((received) => at('/dead')(received).length > 0);
+        return undefined;
+      },
+      30_000,
+      'the failing endpoint to be turned off',
+    );
+    expect(off.disabledReason).toMatch(/every attempt failed for .* days, since/);
+    const deliveries = await deliveriesOf(endpoint.id);
+    expect(deliveries.length).toBeGreaterThan(1);
+    expect(deliveries.every((delivery) => delivery.status === 'FAILED')).toBe(true);
+    expect(deliveries.every((delivery) => delivery.lastError)).toBe(true);
   });
 
   it('rotates a secret: the new one is shown once, and both sign until the overlap ends', async () => {
