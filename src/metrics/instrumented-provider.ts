@@ -28,6 +28,7 @@ export function instrumentProvider(provider: PaymentProvider, metrics: GatewayMe
 
   const instrumented: PaymentProvider = {
     id: provider.id,
+    methods: provider.methods,
     createPayment: observe('create', (request) => provider.createPayment(request)),
     getStatus: observe('status', (request) => provider.getStatus(request)),
     refund: observe('refund', (request) => provider.refund(request)),

@@ -1,3 +1,4 @@
+import type { PaymentMethod } from '../domain/payment-method';
 import type { PaymentStatus } from '../domain/payment-status';
 import type { Tiyn } from '../domain/money';
 
@@ -27,8 +28,10 @@ export interface CallContext {
 export interface CreatePaymentRequest extends CallContext {
   routing: RoutingSnapshot;
   amount: Tiyn;
-  /** Normalised to 7XXXXXXXXXX. */
-  phone: string;
+  /** One of the provider's `methods`. */
+  method: PaymentMethod;
+  /** Normalised to 7XXXXXXXXXX; the methods that need one are refused without it. */
+  phone?: string | null;
   message?: string | null;
   /** Where a provider sends the payment link by e-mail. */
   email?: string | null;
@@ -55,6 +58,21 @@ export interface ProviderPaymentState {
    * (CloudPayments' TransactionId, while `externalId` is the order's id); refunds go by it.
    */
   providerTransactionId?: string | null;
+}
+
+/** What a successful create tells beyond the status: where and until when the customer can pay. */
+export interface CreatedPayment extends ProviderPaymentState {
+  /** The text to draw as a QR code for the customer to scan. */
+  qrToken?: string | null;
+  /** When the provider stops taking new customers for this payment (its QR or link expires). */
+  expiresAt?: Date | null;
+  /**
+   * After this the provider can no longer complete the payment: `expiresAt` plus the time a customer
+   * who started just before has to confirm. A payment still open then has expired.
+   */
+  settlesBy?: Date | null;
+  /** How often the provider asks to be polled for this payment's status. */
+  pollIntervalMs?: number | null;
 }
 
 export interface StatusRequest extends CallContext {
@@ -106,12 +124,15 @@ export interface RefundableAmount {
  *
  * @example
  * const provider = registry.get('kaspi');
- * const state = await provider.createPayment({ routing, amount: 10_000, phone: '77015211545', requestId });
+ * const created = await provider.createPayment({ routing, amount: 10_000, method: PaymentMethod.KASPI_QR, requestId });
+ * draw(created.qrToken);
  */
 export interface PaymentProvider {
   readonly id: string;
-  /** Sends an invoice to the customer. Never retried by the provider itself. */
-  createPayment(request: CreatePaymentRequest): Promise<ProviderPaymentState>;
+  /** The payment methods `createPayment` takes. */
+  readonly methods: ReadonlySet<PaymentMethod>;
+  /** Creates the payment by its method (an invoice, a QR code, a link). Never retried by the provider itself. */
+  createPayment(request: CreatePaymentRequest): Promise<CreatedPayment>;
   /** Asks the provider for the payment's current status. Safe to retry. */
   getStatus(request: StatusRequest): Promise<ProviderPaymentState>;
   /** Refunds part or all of a paid payment. Never retried by the provider itself. */

@@ -175,7 +175,7 @@ const masked: View = {
     calls: snapshot.calls.map(maskCall),
     devices: snapshot.devices.map(maskDevice),
   }),
-  payment: (payment) => ({ ...payment, phone: maskPhone(payment.phone), deviceToken: maskedText(payment.deviceToken, maskDeviceToken) }),
+  payment: (payment) => ({ ...payment, phone: payment.phone === null ? null : maskPhone(payment.phone), deviceToken: maskedText(payment.deviceToken, maskDeviceToken) }),
 };
 
 function maskCall(call: SandboxCallRecord): SandboxCallRecord {

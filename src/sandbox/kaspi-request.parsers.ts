@@ -93,6 +93,15 @@ export function parseComment(value: unknown): Checked<string | null> {
   return accept(value);
 }
 
+/** The merchant's optional reference on a QR or link create. */
+export function parseExternalId(value: unknown, field = 'ExternalId'): Checked<string | null> {
+  if (value === undefined || value === null || value === '') return accept(null);
+  if (typeof value !== 'string' || value.length > 64) {
+    return refuse(KaspiStatusCode.INVALID_REQUEST, `${field} must be a string of at most 64 characters`);
+  }
+  return accept(value);
+}
+
 /** A QrPaymentId arrives as a JSON number or as digits in a string; it is kept as a string. */
 export function parseQrPaymentId(value: unknown, field = 'QrPaymentId'): Checked<string> {
   if (typeof value === 'number' && Number.isInteger(value) && value >= 0) {

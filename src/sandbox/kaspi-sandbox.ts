@@ -2,6 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { randomBytes } from 'node:crypto';
 import { tengeToTiyn } from '../domain/money';
 import { createControlRouter } from './control.router';
+import { createCustomerPageRouter } from './customer-page.router';
 import { KaspiSandboxStore, type PaymentRecord } from './kaspi-sandbox.store';
 import { KaspiStatusCode } from './kaspi-status-codes';
 import type {
@@ -40,6 +41,7 @@ export const DEFAULT_SANDBOX_OPTIONS: ResolvedSandboxOptions = {
   callLogLimit: 10_000,
   requireClientCertificate: false,
   proxyExternalIdType: 'number',
+  qrOpenTimeoutSec: 180,
 };
 
 /**
@@ -48,6 +50,8 @@ export const DEFAULT_SANDBOX_OPTIONS: ResolvedSandboxOptions = {
  * Under whatever path `router` is mounted at:
  * - `/r3/v01/...` (and `/r3/v02/payment/status/:id`): Kaspi's r3 API, direct mode;
  * - `/proxy/{create,status,refund}/`: the merchant proxy;
+ * - `/proxy/{create-qr,create-link}/`: what a proxy forwards to `qr/create` and `qr/create-link`;
+ * - `/pay/:qrPaymentId`: where QR codes and links lead, a page on which a tester plays the customer;
  * - `/_control/...`: the JSON control API that mirrors the methods below.
  *
  * @example
@@ -234,6 +238,7 @@ export function createKaspiSandbox(options: KaspiSandboxOptions = {}, controlTok
   sandbox.router.use('/r3', createR3Router({ store, runner, options: currentOptions }));
   sandbox.router.use('/proxy', createProxyRouter({ store, runner, options: currentOptions }));
   sandbox.router.use('/_control', createControlRouter(sandbox));
+  sandbox.router.use('/pay', createCustomerPageRouter(store));
   sandbox.router.use((_req: Request, res: Response) => {
     res.status(404).json({ error: 'not found' });
   });

@@ -9,6 +9,8 @@ export type SandboxMode = 'direct' | 'proxy';
 /** Every upstream call the sandbox answers, as named in the call log and the counters. */
 export type SandboxOperation =
   | 'create'
+  | 'qr-create'
+  | 'qr-create-link'
   | 'status'
   | 'refund'
   | 'details'
@@ -21,11 +23,20 @@ export type SandboxOperation =
   | 'scanerror'
   | 'confirmerror';
 
-/** What a customer can do to a remote payment in Kaspi's test environment. */
+/** What a customer can do to a payment (remote, QR or link) in Kaspi's test environment. */
 export type CustomerAction = 'scan' | 'confirm' | 'scanerror' | 'confirmerror';
 
-/** Operations a fault can target; `*` means create, status, refund, details and cancel. */
-export type FaultOperation = 'create' | 'status' | 'refund' | 'details' | 'cancel' | 'ping' | '*';
+/** Operations a fault can target; `*` means the three creates, status, refund, details and cancel. */
+export type FaultOperation =
+  | 'create'
+  | 'qr-create'
+  | 'qr-create-link'
+  | 'status'
+  | 'refund'
+  | 'details'
+  | 'cancel'
+  | 'ping'
+  | '*';
 
 /**
  * - `latency`: answer normally, `latencyMs` late.
@@ -99,6 +110,11 @@ export interface KaspiSandboxOptions {
   requireClientCertificate?: boolean;
   /** How the proxy emits `data.externalId`; the real one has been seen sending numbers. Default `number`. */
   proxyExternalIdType?: 'number' | 'string';
+  /**
+   * How long a QR code or a payment link waits to be opened (Kaspi's `QrCodeScanWaitTimeout` and
+   * `LinkActivationWaitTimeout`), in seconds; `ExpireDate` is this after the create. Default 180.
+   */
+  qrOpenTimeoutSec?: number;
 }
 
 export type ResolvedSandboxOptions = Required<KaspiSandboxOptions>;
@@ -110,17 +126,26 @@ export interface SandboxRefundView {
   createdAt: string;
 }
 
+/** How the payment was created: `remote/create`, `qr/create` or `qr/create-link`. */
+export type SandboxPaymentKind = 'remote' | 'qr' | 'link';
+
 export interface SandboxPaymentView {
   qrPaymentId: string;
   mode: SandboxMode;
+  kind: SandboxPaymentKind;
   organizationBin: string;
   deviceToken: string;
   /** Tenge. */
   amount: number;
-  phone: string;
+  /** Null for QR and link payments. */
+  phone: string | null;
   comment: string | null;
+  /** The merchant's reference sent with a QR or link create (`ExternalId`). */
+  externalId: string | null;
   status: string;
   createdAt: string;
+  /** When a QR code or link stops being accepted; null for remote payments. */
+  expiresAt: string | null;
   refunds: SandboxRefundView[];
   /** Tenge. */
   refundedAmount: number;
@@ -146,6 +171,8 @@ export interface SandboxCallParams {
   amount?: SandboxCallParamValue;
   phone?: SandboxCallParamValue;
   comment?: SandboxCallParamValue;
+  /** The merchant's reference (`ExternalId` of a QR or link create). */
+  externalId?: SandboxCallParamValue;
   qrPaymentId?: SandboxCallParamValue;
   deviceId?: SandboxCallParamValue;
   tradePointId?: SandboxCallParamValue;

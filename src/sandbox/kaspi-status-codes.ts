@@ -19,6 +19,8 @@ export const KaspiStatusCode = {
   REFUND_EXCEEDS_AVAILABLE: -99000005,
   STATUS_NOT_REFUNDABLE: -99000011,
   INVALID_AMOUNT: 990000028,
+  /** Sandbox: a test call on a QR code or link past its ExpireDate. */
+  QR_EXPIRED: -1602,
   SERVICE_UNAVAILABLE: -999,
 } as const;
 

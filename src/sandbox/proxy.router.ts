@@ -11,7 +11,8 @@ import {
   parsePhone,
   parseQrPaymentId,
 } from './kaspi-request.parsers';
-import type { KaspiSandboxStore } from './kaspi-sandbox.store';
+import { customerPageUrl } from './customer-page.router';
+import { QR_BEHAVIOR, type KaspiSandboxStore } from './kaspi-sandbox.store';
 import type { ResolvedSandboxOptions, SandboxCallParams, SandboxOperation } from './kaspi-sandbox.types';
 import { KaspiStatusCode, succeeded, type KaspiOutcome } from './kaspi-status-codes';
 import { jsonAnswer, type UpstreamAnswer, type UpstreamCallRunner, type UpstreamDialect } from './upstream-call.runner';
@@ -49,7 +50,7 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
   const route = (
     operation: SandboxOperation,
     params: (query: ProxyQuery) => SandboxCallParams,
-    handle: (query: ProxyQuery, now: number) => KaspiOutcome,
+    handle: (query: ProxyQuery, now: number, req: Request) => KaspiOutcome,
   ) =>
     async (req: Request, res: Response): Promise<void> => {
       const query = req.query as ProxyQuery;
@@ -64,7 +65,7 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
           params: { ...dropUndefined(params(query)), accessTokenValid },
           execute: () => {
             if (!accessTokenValid) return { outcomeStatusCode: null, answer: INVALID_TOKEN_ANSWER };
-            const outcome = handle(query, Date.now());
+            const outcome = handle(query, Date.now(), req);
             return { outcomeStatusCode: outcome.statusCode, answer: proxyDialect.render(outcome) };
           },
         },
@@ -102,6 +103,48 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
       },
     ),
   );
+
+  for (const [path, operation, kind] of [
+    ['/create-qr', 'qr-create', 'qr'],
+    ['/create-link', 'qr-create-link', 'link'],
+  ] as const) {
+    router.get(
+      path,
+      route(
+        operation,
+        (query) => ({
+          amount: asCallParam(query.amount),
+          organizationBin: asCallParam(query.organizationBin),
+          deviceToken: asCallParam(query.deviceToken),
+        }),
+        (query, now, req) => {
+          const fields = checkAll({
+            organizationBin: parseBin(query.organizationBin, 'organizationBin'),
+            amount: parseAmountText(query.amount),
+            deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
+          });
+          if (!fields.ok) return fields.outcome;
+          const created = store.createQrPayment({ mode: 'proxy', kind, externalId: null, ...fields.value }, now);
+          if (!created.ok) return created.outcome;
+          const payment = created.value;
+          const page = customerPageUrl(req, payment.qrPaymentId);
+          return succeeded({
+            externalId: externalId(payment.qrPaymentId),
+            ...(kind === 'qr' ? { qrToken: page } : { paymentLink: page }),
+            expireDate: new Date(payment.expiresAt ?? now).toISOString(),
+            status: store.statusOf(payment, now).status,
+            behaviorOptions: {
+              statusPollingInterval: QR_BEHAVIOR.statusPollingInterval,
+              paymentConfirmationTimeout: QR_BEHAVIOR.paymentConfirmationTimeout,
+              ...(kind === 'qr'
+                ? { qrCodeScanWaitTimeout: options().qrOpenTimeoutSec }
+                : { linkActivationWaitTimeout: options().qrOpenTimeoutSec }),
+            },
+          });
+        },
+      ),
+    );
+  }
 
   router.get(
     '/status',

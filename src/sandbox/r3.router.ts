@@ -7,14 +7,16 @@ import {
   parseBin,
   parseComment,
   parseDeviceToken,
+  parseExternalId,
   parsePhone,
   parseQrPaymentId,
   parseTradePointId,
   checkAll,
   dropUndefined,
 } from './kaspi-request.parsers';
-import type { KaspiSandboxStore, PaymentStatusView } from './kaspi-sandbox.store';
-import { RemoteStatus, tradePointName } from './kaspi-sandbox.store';
+import { customerPageUrl } from './customer-page.router';
+import type { KaspiSandboxStore, PaymentRecord, PaymentStatusView } from './kaspi-sandbox.store';
+import { QR_BEHAVIOR, RemoteStatus, tradePointName } from './kaspi-sandbox.store';
 import type {
   CustomerAction,
   ResolvedSandboxOptions,
@@ -90,6 +92,28 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
       return succeeded({ QrPaymentId: Number(created.value.qrPaymentId) });
     }),
   );
+
+  for (const [path, operation, kind] of [
+    ['/v01/qr/create', 'qr-create', 'qr'],
+    ['/v01/qr/create-link', 'qr-create-link', 'link'],
+  ] as const) {
+    router.post(
+      path,
+      route(operation, bodyParams, (req, now) => {
+        const body = bodyOf(req);
+        const fields = checkAll({
+          organizationBin: parseBin(body.OrganizationBin),
+          amount: parseAmountNumber(body.Amount),
+          deviceToken: parseDeviceToken(body.DeviceToken),
+          externalId: parseExternalId(body.ExternalId),
+        });
+        if (!fields.ok) return fields.outcome;
+        const created = store.createQrPayment({ mode: 'direct', kind, ...fields.value }, now);
+        if (!created.ok) return created.outcome;
+        return succeeded(qrCreateData(created.value, customerPageUrl(req, created.value.qrPaymentId), options()));
+      }),
+    );
+  }
 
   const status = route(
     'status',
@@ -261,6 +285,7 @@ function bodyParams(req: Request): SandboxCallParams {
     amount: asCallParam(body.Amount),
     phone: asCallParam(body.PhoneNumber),
     comment: asCallParam(body.Comment),
+    externalId: asCallParam(body.ExternalId),
     qrPaymentId: asCallParam(body.QrPaymentId),
     deviceId: asCallParam(body.DeviceId),
     tradePointId: asCallParam(body.TradePointId),
@@ -280,6 +305,32 @@ function statusData({ payment, status }: PaymentStatusView): Record<string, unkn
     data.ProductType = 'Gold';
   }
   return data;
+}
+
+/** What `qr/create` and `qr/create-link` answer; the QR token and the link lead to the customer's page. */
+function qrCreateData(payment: PaymentRecord, pageUrl: string, options: ResolvedSandboxOptions): Record<string, unknown> {
+  const common = {
+    ExpireDate: kazakhstanTime(payment.expiresAt ?? payment.createdAt),
+    PaymentMethods: ['Gold', 'Red', 'Loan'],
+  };
+  const timing = {
+    StatusPollingInterval: QR_BEHAVIOR.statusPollingInterval,
+    PaymentConfirmationTimeout: QR_BEHAVIOR.paymentConfirmationTimeout,
+  };
+  if (payment.kind === 'link') {
+    return {
+      PaymentLink: pageUrl,
+      PaymentId: Number(payment.qrPaymentId),
+      ...common,
+      PaymentBehaviorOptions: { ...timing, LinkActivationWaitTimeout: options.qrOpenTimeoutSec },
+    };
+  }
+  return {
+    QrToken: pageUrl,
+    QrPaymentId: Number(payment.qrPaymentId),
+    ...common,
+    QrPaymentBehaviorOptions: { ...timing, QrCodeScanWaitTimeout: options.qrOpenTimeoutSec },
+  };
 }
 
 /** Kaspi's clock is Kazakhstan's (UTC+5); its dates carry that offset. */

@@ -10,10 +10,11 @@ export const sandboxOptionsSchema = z.strictObject({
   callLogLimit: z.number().int().min(0).max(1_000_000).optional(),
   requireClientCertificate: z.boolean().optional(),
   proxyExternalIdType: z.enum(['number', 'string']).optional(),
+  qrOpenTimeoutSec: z.number().int().min(1).max(24 * 60 * 60).optional(),
 });
 
 export const faultSpecSchema = z.strictObject({
-  operation: z.enum(['create', 'status', 'refund', 'details', 'cancel', 'ping', '*']),
+  operation: z.enum(['create', 'qr-create', 'qr-create-link', 'status', 'refund', 'details', 'cancel', 'ping', '*']),
   mode: z.enum(['direct', 'proxy', '*']).optional(),
   fault: z.enum(['latency', 'http5xx', 'unavailable', 'drop', 'empty', 'malformed']),
   count: z.number().int().min(1).max(1_000_000).optional(),

@@ -10,7 +10,15 @@ const APPLIED_BY_DEFAULT: Record<FaultKind, boolean> = {
 };
 
 /** What `*` stands for: the calls a payment goes through, not health checks or set-up. */
-const WILDCARD_OPERATIONS: ReadonlySet<SandboxOperation> = new Set(['create', 'status', 'refund', 'details', 'cancel']);
+const WILDCARD_OPERATIONS: ReadonlySet<SandboxOperation> = new Set([
+  'create',
+  'qr-create',
+  'qr-create-link',
+  'status',
+  'refund',
+  'details',
+  'cancel',
+]);
 
 /** Faults waiting to spoil upstream calls, consumed first in, first out by the calls they match. */
 export class SandboxFaultQueue {

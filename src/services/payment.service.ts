@@ -1,6 +1,7 @@
 import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PollingCadence } from '../config';
+import { PaymentMethod } from '../domain/payment-method';
 import { isFinalStatus, PaymentStatus } from '../domain/payment-status';
 import { maskPhone } from '../domain/phone';
 import { Payment } from '../entities/payment.entity';
@@ -142,6 +143,7 @@ export class PaymentService {
       provider.createPayment({
         routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
         amount,
+        method: PaymentMethod.KASPI_REMOTE,
         phone,
         message,
         requestId: ctx.requestId,

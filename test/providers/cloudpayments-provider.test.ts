@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PaymentMethod } from '../../src/domain/payment-method';
 import { PaymentStatus } from '../../src/domain/payment-status';
 import { CloudPaymentsCallFailure } from '../../src/providers/cloudpayments/cloudpayments.errors';
 import { signNotification } from '../../src/providers/cloudpayments/cloudpayments.notifications';
@@ -61,7 +62,7 @@ beforeEach(() => {
 afterEach(() => provider.close());
 
 const create = (reference = randomUUID(), extra: { phone?: string; email?: string } = {}) =>
-  provider.createPayment({ requestId: randomUUID(), reference, routing: ROUTING, amount: 10_050, phone: extra.phone ?? '', message: 'Order 42', email: extra.email });
+  provider.createPayment({ requestId: randomUUID(), reference, routing: ROUTING, amount: 10_050, method: PaymentMethod.CLOUDPAYMENTS_LINK, phone: extra.phone ?? '', message: 'Order 42', email: extra.email });
 
 const find = (reference: string) => provider.findPayment({ requestId: randomUUID(), reference, routing: ROUTING });
 
@@ -99,7 +100,7 @@ describe('the CloudPayments client against the sandbox', () => {
   it('refuses a call with a wrong API secret as CloudPayments does, with HTTP 401', async () => {
     await create();
     const wrong = { ...ROUTING, account: { id: PUBLIC_ID, secret: 'not-the-secret-at-all' } };
-    const error = await provider.createPayment({ requestId: randomUUID(), reference: randomUUID(), routing: wrong, amount: 100, phone: '' }).catch((e) => e);
+    const error = await provider.createPayment({ requestId: randomUUID(), reference: randomUUID(), routing: wrong, amount: 100, method: PaymentMethod.CLOUDPAYMENTS_LINK, phone: '' }).catch((e) => e);
     expect(error).toBeInstanceOf(ProviderRejectedError);
     expect(error.providerCode).toBe('HTTP_401');
     expect(String(error.message) + String(error.cause?.message)).not.toContain('not-the-secret-at-all');
@@ -189,7 +190,7 @@ describe('the CloudPayments client against the sandbox', () => {
 
     it('reads a refused connection as unavailable: nothing was sent', async () => {
       const closed = createCloudPaymentsProvider({ baseUrl: 'http://127.0.0.1:1' });
-      expect(await closed.createPayment({ requestId: 'r', reference: randomUUID(), routing: ROUTING, amount: 100, phone: '' }).catch((e) => e)).toBeInstanceOf(
+      expect(await closed.createPayment({ requestId: 'r', reference: randomUUID(), routing: ROUTING, amount: 100, method: PaymentMethod.CLOUDPAYMENTS_LINK, phone: '' }).catch((e) => e)).toBeInstanceOf(
         ProviderUnavailableError,
       );
       closed.close();

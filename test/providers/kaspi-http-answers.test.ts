@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { PaymentMethod } from '../../src/domain/payment-method';
 import { kaspiCallFailureOf } from '../../src/providers/kaspi/kaspi.errors';
 import { createKaspiProvider, type KaspiProvider } from '../../src/providers/kaspi/kaspi.provider';
 import {
@@ -75,7 +76,7 @@ async function failureOf(promise: Promise<unknown>): Promise<ProviderError> {
 }
 
 const create = (kaspi: KaspiProvider) =>
-  kaspi.createPayment({ requestId: 'req-1', routing: ROUTING, amount: 10_050, phone: '77015211545' });
+  kaspi.createPayment({ requestId: 'req-1', routing: ROUTING, amount: 10_050, phone: '77015211545', method: PaymentMethod.KASPI_REMOTE });
 const refund = (kaspi: KaspiProvider) =>
   kaspi.refund({ requestId: 'req-1', routing: ROUTING, externalId: '12800627774', amount: 5_000 });
 

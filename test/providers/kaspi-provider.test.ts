@@ -3,6 +3,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { inspect } from 'node:util';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { PaymentMethod } from '../../src/domain/payment-method';
 import { PaymentStatus } from '../../src/domain/payment-status';
 import { KaspiCallFailure, KaspiConfigurationError, kaspiCallFailureOf } from '../../src/providers/kaspi/kaspi.errors';
 import {
@@ -28,6 +29,7 @@ const ACCESS_TOKEN = 'acc-T0ken-5ecret-for-the-proxy';
 const DEVICE_TOKEN = '0d6f1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b';
 const OTHER_DEVICE_TOKEN = '9e8d7c6b-5a49-4382-9170-6f5e4d3c2b1a';
 const PHONE = '77015211545';
+const REMOTE = PaymentMethod.KASPI_REMOTE;
 const BIN = '210440028324';
 const ROUTING: RoutingSnapshot = { organizationBin: BIN, deviceToken: DEVICE_TOKEN };
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -97,7 +99,7 @@ function callsOf(operation: string): SandboxCallRecord[] {
 }
 
 async function createPayment(provider: KaspiProvider, amount = 10_050): Promise<string> {
-  const state = await provider.createPayment({ requestId: requestId(), routing: ROUTING, amount, phone: PHONE });
+  const state = await provider.createPayment({ requestId: requestId(), routing: ROUTING, amount, phone: PHONE, method: REMOTE });
   return state.externalId;
 }
 
@@ -140,11 +142,17 @@ describe.each(['direct', 'proxy'] as const)('the Kaspi provider in %s mode', (mo
       routing: ROUTING,
       amount: 10_050,
       phone: PHONE,
+      method: REMOTE,
       message: 'Order #12345',
     });
 
     const [payment] = running.sandbox.snapshot().payments;
     expect(state).toEqual({
+      paymentUrl: null,
+      qrToken: null,
+      expiresAt: null,
+      settlesBy: null,
+      pollIntervalMs: null,
       externalId: payment.qrPaymentId,
       providerStatus: 'RemotePaymentCreated',
       status: PaymentStatus.WAITING,
@@ -251,7 +259,7 @@ describe.each(['direct', 'proxy'] as const)('the Kaspi provider in %s mode', (mo
     const provider = kaspi(mode);
     running.sandbox.injectFault({ operation: 'create', mode, fault, latencyMs: TIMEOUT_MS * 3 });
 
-    const error = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE }));
+    const error = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE, method: REMOTE }));
 
     expect(error).toBeInstanceOf(ProviderOutcomeUnknownError);
     expect(error.providerId).toBe('kaspi');
@@ -268,7 +276,7 @@ describe.each(['direct', 'proxy'] as const)('the Kaspi provider in %s mode', (mo
     const provider = kaspi(mode);
     running.sandbox.injectFault({ operation: 'create', mode, fault: 'unavailable' });
 
-    const error = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE }));
+    const error = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE, method: REMOTE }));
 
     expect(error).toBeInstanceOf(ProviderUnavailableError);
     expect(error.providerCode).toBe('-999');
@@ -314,7 +322,7 @@ describe.each(['direct', 'proxy'] as const)('the Kaspi provider in %s mode', (mo
   it('reports a refused connection as unavailable, even for a create, because nothing was sent', async () => {
     const provider = kaspi(mode, `http://127.0.0.1:${await closedPort()}`);
 
-    const create = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE }));
+    const create = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE, method: REMOTE }));
     const status = await failureOf(provider.getStatus({ requestId: requestId(), externalId: '1', routing: ROUTING }));
     const refund = await failureOf(provider.refund({ requestId: requestId(), externalId: '1', routing: ROUTING, amount: 100 }));
 
@@ -330,7 +338,7 @@ describe.each(['direct', 'proxy'] as const)('the Kaspi provider in %s mode', (mo
     running.sandbox.configure({ autoEnrolDevices: false });
     const provider = kaspi(mode);
 
-    const error = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE }));
+    const error = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE, method: REMOTE }));
 
     expect(error).toBeInstanceOf(ProviderRejectedError);
     expect(error.providerCode).toBe('-1501');
@@ -365,7 +373,7 @@ describe.each(['direct', 'proxy'] as const)('the Kaspi provider in %s mode', (mo
         : '{"status":true,"data":{"externalId":9223372036854775807,"status":"Wait"}}';
     running.sandbox.injectFault({ operation: 'create', mode, fault: 'malformed', body, applied: false });
 
-    const state = await provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE });
+    const state = await provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE, method: REMOTE });
 
     expect(state.externalId).toBe('9223372036854775807');
   });
@@ -373,7 +381,7 @@ describe.each(['direct', 'proxy'] as const)('the Kaspi provider in %s mode', (mo
   it('refuses an amount that is not a positive whole number of tiyn without calling Kaspi', async () => {
     const provider = kaspi(mode);
     for (const amount of [0, -100, 100.5]) {
-      const error = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount, phone: PHONE }));
+      const error = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount, phone: PHONE, method: REMOTE }));
       expect(error).toBeInstanceOf(ProviderRejectedError);
       expect(error.providerCode).toBeNull();
     }
@@ -383,7 +391,7 @@ describe.each(['direct', 'proxy'] as const)('the Kaspi provider in %s mode', (mo
   it('never puts the access token, the device token or the phone number into an error', async () => {
     const provider = kaspi(mode);
     const errors: ProviderError[] = [];
-    const create = () => provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE });
+    const create = () => provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE, method: REMOTE });
 
     running.sandbox.injectFault({ operation: 'create', mode, fault: 'malformed', body: `{"echo":"${PHONE} ${DEVICE_TOKEN}"` });
     errors.push(await failureOf(create()));
@@ -399,6 +407,7 @@ describe.each(['direct', 'proxy'] as const)('the Kaspi provider in %s mode', (mo
           routing: { organizationBin: '991011000048', deviceToken: DEVICE_TOKEN },
           amount: 10_050,
           phone: PHONE,
+          method: REMOTE,
         }),
       ),
     );
@@ -529,6 +538,7 @@ describe('the Kaspi provider in direct mode only', () => {
         routing: { organizationBin: BIN, deviceToken: null },
         amount: 10_050,
         phone: PHONE,
+        method: REMOTE,
       }),
     );
 
@@ -550,7 +560,7 @@ describe('the Kaspi provider in proxy mode only', () => {
       createKaspiProvider({ mode: 'proxy', baseUrl: `${running.url}/proxy/`, accessToken: wrongToken, timeouts: FAST }),
     );
 
-    const error = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE }));
+    const error = await failureOf(provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE, method: REMOTE }));
 
     expect(error).toBeInstanceOf(ProviderRejectedError);
     expect(error.providerCode).toBe('HTTP_401');
@@ -606,7 +616,7 @@ describe('the Kaspi provider over mutual TLS', () => {
   }
 
   const create = (provider: KaspiProvider) =>
-    provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE });
+    provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE, method: REMOTE });
 
   it('creates a payment with the client certificate and its passphrase-protected key', async () => {
     const provider = direct({
@@ -683,7 +693,7 @@ describe('the Kaspi provider facing a server that accepts connections and never 
   });
 
   const create = (provider: KaspiProvider) =>
-    provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE });
+    provider.createPayment({ requestId: requestId(), routing: ROUTING, amount: 10_050, phone: PHONE, method: REMOTE });
 
   it('reports a create stuck in the TLS handshake past the connect timeout as unavailable: nothing was sent', async () => {
     const provider = track(

@@ -6,6 +6,7 @@ function fakeProvider(id: string): PaymentProvider {
   const unused = () => Promise.reject(new Error('not used in these tests'));
   return {
     id,
+    methods: new Set(),
     createPayment: unused,
     getStatus: unused,
     refund: unused,

@@ -1,4 +1,5 @@
 import { InvalidAmountError, type Tiyn } from '../../domain/money';
+import { PaymentMethod } from '../../domain/payment-method';
 import type {
   CreatePaymentRequest,
   FindByReferenceRequest,
@@ -51,6 +52,7 @@ const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({ createMs: 15_000, s
  */
 export class CloudPaymentsProvider implements PaymentProvider {
   readonly id = CLOUDPAYMENTS_PROVIDER_ID;
+  readonly methods: ReadonlySet<PaymentMethod> = new Set([PaymentMethod.CLOUDPAYMENTS_LINK]);
   readonly notifications = cloudPaymentsNotifications;
   private readonly http = new CloudPaymentsHttp();
   private readonly client: CloudPaymentsClient;

@@ -7,11 +7,15 @@ import {
   paymentDetailsDataSchema,
   paymentReturnDataSchema,
   paymentStatusDataSchema,
+  qrCreateDataSchema,
+  qrCreateLinkDataSchema,
   remoteCancelDataSchema,
   remoteCreateDataSchema,
   type PaymentDetailsData,
   type PaymentReturnData,
   type PaymentStatusData,
+  type QrCreateData,
+  type QrCreateLinkData,
   type RemoteCancelData,
   type RemoteCreateData,
 } from './kaspi.schemas';
@@ -32,6 +36,16 @@ export interface RemoteCreateCall {
   phoneNumber: string;
   deviceToken: string;
   comment?: string | null;
+}
+
+export interface QrCreateCall {
+  requestId: string;
+  organizationBin: string;
+  /** Tenge as a decimal literal ("100.5"). */
+  amount: string;
+  deviceToken: string;
+  /** The merchant's own reference, kept by Kaspi beside its id. */
+  externalId?: string | null;
 }
 
 export interface PaymentReturnCall {
@@ -84,6 +98,34 @@ export class KaspiDirectClient {
       timeoutMs: this.timeouts.createMs,
       secrets: [call.deviceToken, ...phoneForms(call.phoneNumber)],
       dataSchema: remoteCreateDataSchema,
+    });
+  }
+
+  /** `POST /r3/v01/qr/create`: a QR code for the customer to scan. */
+  createQrPayment(call: QrCreateCall): Promise<QrCreateData> {
+    return this.send({
+      operation: 'create',
+      requestId: call.requestId,
+      method: 'POST',
+      path: '/r3/v01/qr/create',
+      body: qrCreateBody(call),
+      timeoutMs: this.timeouts.createMs,
+      secrets: [call.deviceToken],
+      dataSchema: qrCreateDataSchema,
+    });
+  }
+
+  /** `POST /r3/v01/qr/create-link`: a link that opens the payment in Kaspi. Same body as `qr/create`. */
+  createPaymentLink(call: QrCreateCall): Promise<QrCreateLinkData> {
+    return this.send({
+      operation: 'create',
+      requestId: call.requestId,
+      method: 'POST',
+      path: '/r3/v01/qr/create-link',
+      body: qrCreateBody(call),
+      timeoutMs: this.timeouts.createMs,
+      secrets: [call.deviceToken],
+      dataSchema: qrCreateLinkDataSchema,
     });
   }
 
@@ -194,6 +236,15 @@ const R3_DIALECT: KaspiDialect = {
   credentialStatuses: new Set(),
   dataName: 'Data',
 };
+
+function qrCreateBody(call: QrCreateCall): string {
+  return jsonBody({
+    OrganizationBin: call.organizationBin,
+    DeviceToken: call.deviceToken,
+    Amount: new JsonNumber(call.amount),
+    ExternalId: call.externalId ?? undefined,
+  });
+}
 
 /** A number written into the JSON exactly as given, so that neither tenge nor 64-bit ids pass through a double. */
 class JsonNumber {

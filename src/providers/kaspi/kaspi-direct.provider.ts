@@ -1,4 +1,6 @@
+import { PaymentMethod } from '../../domain/payment-method';
 import type {
+  CreatedPayment,
   CreatePaymentRequest,
   PaymentProvider,
   ProviderPaymentState,
@@ -10,9 +12,15 @@ import type {
 } from '../provider';
 import { KASPI_PROVIDER_ID } from '../provider-ids';
 import { KaspiDirectClient } from './kaspi-direct.client';
-import { kaspiAmountOrRefuse, refusedLocally, type KaspiOperation } from './kaspi.errors';
+import { kaspiAmountOrRefuse, kaspiPhoneOrRefuse, refusedLocally, type KaspiOperation } from './kaspi.errors';
 import { KaspiHttp, type KaspiTlsSettings } from './kaspi.http';
-import { KASPI_STATUS_AFTER_CREATE, toPaymentState } from './kaspi.mappers';
+import {
+  KASPI_METHODS,
+  KASPI_STATUS_AFTER_CREATE,
+  KASPI_STATUS_AFTER_QR_CREATE,
+  toCreatedPayment,
+  toPaymentState,
+} from './kaspi.mappers';
 import type { ResolvedKaspiTimeouts } from './kaspi.provider';
 
 export interface KaspiDirectProviderOptions {
@@ -22,12 +30,14 @@ export interface KaspiDirectProviderOptions {
 }
 
 /**
- * Kaspi's r3 API over mutual TLS. Beyond create, status and refund it can say how much of a payment
+ * Kaspi's r3 API over mutual TLS: invoices by phone, QR codes and payment links. Beyond create,
+ * status and refund it can say how much of a payment
  * is left to refund (`payment/details`) and withdraw an unpaid invoice (`remote/cancel`).
  */
 export class KaspiDirectProvider implements PaymentProvider {
   readonly id = KASPI_PROVIDER_ID;
   readonly mode = 'direct' as const;
+  readonly methods = KASPI_METHODS;
   private readonly http: KaspiHttp;
   private readonly client: KaspiDirectClient;
 
@@ -48,16 +58,59 @@ export class KaspiDirectProvider implements PaymentProvider {
     });
   }
 
-  async createPayment(request: CreatePaymentRequest): Promise<ProviderPaymentState> {
-    const data = await this.client.createRemotePayment({
+  async createPayment(request: CreatePaymentRequest): Promise<CreatedPayment> {
+    const facts = { mode: this.mode, operation: 'create' } as const;
+    const amount = kaspiAmountOrRefuse(facts, request.amount);
+    const call = {
       requestId: request.requestId,
       organizationBin: request.routing.organizationBin,
-      amount: kaspiAmountOrRefuse({ mode: this.mode, operation: 'create' }, request.amount),
-      phoneNumber: request.phone,
+      amount,
       deviceToken: this.requireDeviceToken('create', request.routing),
-      comment: request.message,
-    });
-    return toPaymentState(data.QrPaymentId, KASPI_STATUS_AFTER_CREATE);
+    };
+    switch (request.method) {
+      case PaymentMethod.KASPI_REMOTE: {
+        const data = await this.client.createRemotePayment({
+          ...call,
+          phoneNumber: kaspiPhoneOrRefuse(facts, request.phone),
+          comment: request.message,
+        });
+        return toCreatedPayment(data.QrPaymentId, KASPI_STATUS_AFTER_CREATE, null, new Date());
+      }
+      case PaymentMethod.KASPI_QR: {
+        const data = await this.client.createQrPayment({ ...call, externalId: request.reference });
+        const options = data.QrPaymentBehaviorOptions;
+        return toCreatedPayment(
+          data.QrPaymentId,
+          KASPI_STATUS_AFTER_QR_CREATE,
+          {
+            qrToken: data.QrToken,
+            expireDate: data.ExpireDate,
+            statusPollingInterval: options?.StatusPollingInterval,
+            openTimeout: options?.QrCodeScanWaitTimeout,
+            confirmationTimeout: options?.PaymentConfirmationTimeout,
+          },
+          new Date(),
+        );
+      }
+      case PaymentMethod.KASPI_LINK: {
+        const data = await this.client.createPaymentLink({ ...call, externalId: request.reference });
+        const options = data.PaymentBehaviorOptions;
+        return toCreatedPayment(
+          data.PaymentId,
+          KASPI_STATUS_AFTER_QR_CREATE,
+          {
+            paymentUrl: data.PaymentLink,
+            expireDate: data.ExpireDate,
+            statusPollingInterval: options?.StatusPollingInterval,
+            openTimeout: options?.LinkActivationWaitTimeout ?? options?.QrCodeScanWaitTimeout,
+            confirmationTimeout: options?.PaymentConfirmationTimeout,
+          },
+          new Date(),
+        );
+      }
+      default:
+        throw refusedLocally(facts, `Kaspi has no payment method ${String(request.method)}`);
+    }
   }
 
   async getStatus(request: StatusRequest): Promise<ProviderPaymentState> {

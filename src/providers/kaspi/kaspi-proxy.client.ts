@@ -5,9 +5,13 @@ import { joinUrl, phoneForms, type KaspiHttp } from './kaspi.http';
 import {
   proxyAnswerSchema,
   proxyCreateDataSchema,
+  proxyLinkCreateDataSchema,
+  proxyQrCreateDataSchema,
   proxyRefundDataSchema,
   proxyStatusDataSchema,
   type ProxyCreateData,
+  type ProxyLinkCreateData,
+  type ProxyQrCreateData,
   type ProxyFailure,
   type ProxyRefundData,
   type ProxyStatusData,
@@ -28,6 +32,14 @@ export interface ProxyCreateCall {
   message?: string | null;
   organizationBin: string;
   /** Left out for a shop that relies on the proxy's own device. */
+  deviceToken: string | null;
+}
+
+export interface ProxyQrCreateCall {
+  requestId: string;
+  /** Tenge as a decimal literal ("100.5"). */
+  amount: string;
+  organizationBin: string;
   deviceToken: string | null;
 }
 
@@ -69,6 +81,32 @@ export class KaspiProxyClient {
       timeoutMs: this.timeouts.createMs,
       secrets: [call.deviceToken, ...phoneForms(call.phone)],
       dataSchema: proxyCreateDataSchema,
+    });
+  }
+
+  /** `GET create-qr/?amount&organizationBin&deviceToken`: the proxy forwards `qr/create`. */
+  createQr(call: ProxyQrCreateCall): Promise<ProxyQrCreateData> {
+    return this.send({
+      operation: 'create',
+      requestId: call.requestId,
+      path: 'create-qr/',
+      query: qrCreateQuery(call),
+      timeoutMs: this.timeouts.createMs,
+      secrets: [call.deviceToken],
+      dataSchema: proxyQrCreateDataSchema,
+    });
+  }
+
+  /** `GET create-link/?amount&organizationBin&deviceToken`: the proxy forwards `qr/create-link`. */
+  createLink(call: ProxyQrCreateCall): Promise<ProxyLinkCreateData> {
+    return this.send({
+      operation: 'create',
+      requestId: call.requestId,
+      path: 'create-link/',
+      query: qrCreateQuery(call),
+      timeoutMs: this.timeouts.createMs,
+      secrets: [call.deviceToken],
+      dataSchema: proxyLinkCreateDataSchema,
     });
   }
 
@@ -147,6 +185,10 @@ const PROXY_DIALECT: KaspiDialect = {
   credentialStatuses: new Set([401, 403]),
   dataName: 'data',
 };
+
+function qrCreateQuery(call: ProxyQrCreateCall): Record<string, string | undefined> {
+  return { amount: call.amount, organizationBin: call.organizationBin, deviceToken: call.deviceToken ?? undefined };
+}
 
 /** The first `{code: message}` pair of `data.errors`, else the bare `error` text. */
 function describeProxyFailure(failure: ProxyFailure): { code: string | null; message: string | null } {

@@ -1,4 +1,6 @@
+import { PaymentMethod } from '../../domain/payment-method';
 import type {
+  CreatedPayment,
   CreatePaymentRequest,
   PaymentProvider,
   ProviderPaymentState,
@@ -8,9 +10,15 @@ import type {
 } from '../provider';
 import { KASPI_PROVIDER_ID } from '../provider-ids';
 import { KaspiProxyClient } from './kaspi-proxy.client';
-import { KaspiConfigurationError, kaspiAmountOrRefuse } from './kaspi.errors';
+import { KaspiConfigurationError, kaspiAmountOrRefuse, kaspiPhoneOrRefuse, refusedLocally } from './kaspi.errors';
 import { KaspiHttp } from './kaspi.http';
-import { KASPI_STATUS_AFTER_CREATE, toPaymentState } from './kaspi.mappers';
+import {
+  KASPI_METHODS,
+  KASPI_STATUS_AFTER_CREATE,
+  KASPI_STATUS_AFTER_QR_CREATE,
+  toCreatedPayment,
+  toPaymentState,
+} from './kaspi.mappers';
 import type { ResolvedKaspiTimeouts } from './kaspi.provider';
 
 export interface KaspiProxyProviderOptions {
@@ -20,12 +28,14 @@ export interface KaspiProxyProviderOptions {
 }
 
 /**
- * Kaspi through the merchant's proxy (`PRODUCTION_API_URL` + `KASPI_ACCESS_TOKEN`), which has only
- * create, status and refund: no refundable-amount lookup, no cancel.
+ * Kaspi through the merchant's proxy (`PRODUCTION_API_URL` + `KASPI_ACCESS_TOKEN`): creates (an
+ * invoice by phone at `create/`, a QR code at `create-qr/`, a link at `create-link/`), status and
+ * refund; no refundable-amount lookup, no cancel.
  */
 export class KaspiProxyProvider implements PaymentProvider {
   readonly id = KASPI_PROVIDER_ID;
   readonly mode = 'proxy' as const;
+  readonly methods = KASPI_METHODS;
   private readonly http: KaspiHttp;
   private readonly client: KaspiProxyClient;
 
@@ -38,16 +48,54 @@ export class KaspiProxyProvider implements PaymentProvider {
     this.client = new KaspiProxyClient(options.baseUrl, options.accessToken, this.http, options.timeouts);
   }
 
-  async createPayment(request: CreatePaymentRequest): Promise<ProviderPaymentState> {
-    const data = await this.client.create({
+  async createPayment(request: CreatePaymentRequest): Promise<CreatedPayment> {
+    const facts = { mode: this.mode, operation: 'create' } as const;
+    const call = {
       requestId: request.requestId,
-      phone: request.phone,
-      amount: kaspiAmountOrRefuse({ mode: this.mode, operation: 'create' }, request.amount),
-      message: request.message,
+      amount: kaspiAmountOrRefuse(facts, request.amount),
       organizationBin: request.routing.organizationBin,
       deviceToken: request.routing.deviceToken,
-    });
-    return toPaymentState(data.externalId, data.status ?? KASPI_STATUS_AFTER_CREATE);
+    };
+    switch (request.method) {
+      case PaymentMethod.KASPI_REMOTE: {
+        const data = await this.client.create({ ...call, phone: kaspiPhoneOrRefuse(facts, request.phone), message: request.message });
+        return toCreatedPayment(data.externalId, data.status ?? KASPI_STATUS_AFTER_CREATE, null, new Date());
+      }
+      case PaymentMethod.KASPI_QR: {
+        const data = await this.client.createQr(call);
+        const options = data.behaviorOptions;
+        return toCreatedPayment(
+          data.externalId,
+          data.status ?? KASPI_STATUS_AFTER_QR_CREATE,
+          {
+            qrToken: data.qrToken,
+            expireDate: data.expireDate,
+            statusPollingInterval: options?.statusPollingInterval,
+            openTimeout: options?.qrCodeScanWaitTimeout,
+            confirmationTimeout: options?.paymentConfirmationTimeout,
+          },
+          new Date(),
+        );
+      }
+      case PaymentMethod.KASPI_LINK: {
+        const data = await this.client.createLink(call);
+        const options = data.behaviorOptions;
+        return toCreatedPayment(
+          data.externalId,
+          data.status ?? KASPI_STATUS_AFTER_QR_CREATE,
+          {
+            paymentUrl: data.paymentLink,
+            expireDate: data.expireDate,
+            statusPollingInterval: options?.statusPollingInterval,
+            openTimeout: options?.linkActivationWaitTimeout ?? options?.qrCodeScanWaitTimeout,
+            confirmationTimeout: options?.paymentConfirmationTimeout,
+          },
+          new Date(),
+        );
+      }
+      default:
+        throw refusedLocally(facts, `Kaspi has no payment method ${String(request.method)}`);
+    }
   }
 
   async getStatus(request: StatusRequest): Promise<ProviderPaymentState> {

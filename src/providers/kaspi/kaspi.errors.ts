@@ -186,6 +186,12 @@ export function kaspiAmountOrRefuse(facts: Pick<KaspiCallFacts, 'mode' | 'operat
   }
 }
 
+/** The customer's phone, which a remote invoice cannot go without. */
+export function kaspiPhoneOrRefuse(facts: Pick<KaspiCallFacts, 'mode' | 'operation'>, phone: string | null | undefined): string {
+  if (!phone) throw refusedLocally(facts, 'a remote invoice needs the customer\'s phone');
+  return phone;
+}
+
 function describeCode(code: string | null): string {
   if (code === null) return 'no error code';
   const meaning = KASPI_CODE_MEANINGS[code];

@@ -1,6 +1,14 @@
 import { InvalidAmountError, tengeToTiyn, tiynToTengeString, type Tiyn } from '../../domain/money';
+import { PaymentMethod } from '../../domain/payment-method';
 import { PaymentStatus } from '../../domain/payment-status';
-import type { ProviderPaymentState } from '../provider';
+import type { CreatedPayment, ProviderPaymentState } from '../provider';
+
+/** What Kaspi takes, in either mode: invoices by phone, QR codes and payment links. */
+export const KASPI_METHODS: ReadonlySet<PaymentMethod> = new Set([
+  PaymentMethod.KASPI_REMOTE,
+  PaymentMethod.KASPI_QR,
+  PaymentMethod.KASPI_LINK,
+]);
 
 /** Every status word Kaspi is known to send; anything else is logged and treated as not final. */
 export const KASPI_STATUSES = [
@@ -19,6 +27,9 @@ export type KaspiStatus = (typeof KASPI_STATUSES)[number];
  * and at that moment the invoice sits in the customer's app.
  */
 export const KASPI_STATUS_AFTER_CREATE: KaspiStatus = 'RemotePaymentCreated';
+
+/** Kaspi's word for a QR code or a payment link that nobody has opened yet. */
+export const KASPI_STATUS_AFTER_QR_CREATE: KaspiStatus = 'QrTokenCreated';
 
 export function isKaspiStatus(word: string): word is KaspiStatus {
   return (KASPI_STATUSES as readonly string[]).includes(word);
@@ -56,6 +67,62 @@ export function toPaymentState(externalId: string, providerStatus: string): Prov
     return { externalId, providerStatus, status: PaymentStatus.WAITING, recognised: false };
   }
   return { externalId, providerStatus, status: kaspiStatusToPaymentStatus(providerStatus), recognised: true };
+}
+
+/** What Kaspi said, with its QR code or link, about how long it takes the payment and how to poll it. */
+export interface KaspiPaymentWindow {
+  /** The QR token (`qr/create`). */
+  qrToken?: string | null;
+  /** The payment link (`qr/create-link`). */
+  paymentUrl?: string | null;
+  /** `ExpireDate`. */
+  expireDate: Date | null;
+  /** `StatusPollingInterval`, seconds. */
+  statusPollingInterval?: number | null;
+  /** `QrCodeScanWaitTimeout` or `LinkActivationWaitTimeout`, seconds: used when `ExpireDate` is missing. */
+  openTimeout?: number | null;
+  /** `PaymentConfirmationTimeout`, seconds: how long a customer who opened it has to confirm. */
+  confirmationTimeout?: number | null;
+}
+
+/**
+ * A created payment from Kaspi's answer. The expiry is Kaspi's `ExpireDate` (or, without one, the
+ * time from now Kaspi waits for the QR or link to be opened); Kaspi is done with the payment once a
+ * customer who opened it at the last moment has had the confirmation timeout too.
+ */
+export function toCreatedPayment(
+  externalId: string,
+  providerStatus: string,
+  window: KaspiPaymentWindow | null,
+  now: Date,
+): CreatedPayment {
+  const state = toPaymentState(externalId, providerStatus);
+  const opened = window?.openTimeout ? new Date(now.getTime() + window.openTimeout * 1000) : null;
+  const expiresAt = window?.expireDate ?? opened;
+  const confirmationMs = (window?.confirmationTimeout ?? 0) * 1000;
+  return {
+    ...state,
+    paymentUrl: window?.paymentUrl ?? null,
+    qrToken: window?.qrToken ?? null,
+    expiresAt,
+    settlesBy: expiresAt ? new Date(expiresAt.getTime() + confirmationMs) : null,
+    pollIntervalMs: window?.statusPollingInterval ? Math.round(window.statusPollingInterval * 1000) : null,
+  };
+}
+
+/**
+ * Kaspi's ISO-8601 dates with an offset ("2026-11-28T20:43:00+05:00", sometimes with seven decimals
+ * of a second). A date without an offset, or anything else, is null: guessing the zone could expire
+ * a payment hours early.
+ */
+export function parseKaspiDate(raw: unknown): Date | null {
+  if (typeof raw !== 'string') return null;
+  const match = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:?\d{2})$/.exec(raw.trim());
+  if (!match) return null;
+  const fraction = match[2] ? match[2].slice(0, 4).padEnd(4, '0') : '';
+  const zone = match[3] === 'Z' ? 'Z' : match[3].replace(/^([+-]\d{2}):?(\d{2})$/, '$1:$2');
+  const ms = Date.parse(`${match[1]}${fraction}${zone}`);
+  return Number.isNaN(ms) ? null : new Date(ms);
 }
 
 /** What one of Kaspi's result codes means for the caller. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fromKaspiAmount, toExternalId } from './kaspi.mappers';
+import { fromKaspiAmount, parseKaspiDate, toExternalId } from './kaspi.mappers';
 
 /**
  * Parses an upstream body as JSON without losing 64-bit ids: every integer literal outside a string
@@ -78,6 +78,25 @@ export const kaspiAmountSchema = z
     }
   });
 
+/**
+ * `ExpireDate`, ISO-8601 with Kaspi's offset. An unreadable one is dropped rather than failing the
+ * whole answer: the payment exists at Kaspi either way, and the gateway then keeps its own lifetime.
+ */
+export const kaspiDateSchema = z.unknown().transform((raw) => parseKaspiDate(raw));
+
+/** A timeout or interval in seconds; a value that is not one is dropped for the same reason. */
+const kaspiSecondsSchema = z.number().positive().max(7 * 24 * 60 * 60).nullish().catch(null);
+
+/** A page the customer is sent to: only an absolute http(s) URL is passed on to clients. */
+const paymentLinkSchema = z.string().refine((text) => {
+  try {
+    const url = new URL(text);
+    return url.protocol === 'https:' || url.protocol === 'http:';
+  } catch {
+    return false;
+  }
+}, 'not an http(s) URL');
+
 // --- r3 (direct) ---------------------------------------------------------------------------------
 
 /** Every r3 answer: `StatusCode` 0 is success; business errors usually come with HTTP 200. */
@@ -92,6 +111,35 @@ export const remoteCreateDataSchema = z.object({
   QrPaymentId: kaspiIdSchema,
 });
 export type RemoteCreateData = z.infer<typeof remoteCreateDataSchema>;
+
+/** `QrPaymentBehaviorOptions` of `qr/create` and `PaymentBehaviorOptions` of `qr/create-link`, in seconds. */
+const behaviorOptionsSchema = z
+  .object({
+    StatusPollingInterval: kaspiSecondsSchema,
+    QrCodeScanWaitTimeout: kaspiSecondsSchema,
+    LinkActivationWaitTimeout: kaspiSecondsSchema,
+    PaymentConfirmationTimeout: kaspiSecondsSchema,
+  })
+  .nullish()
+  .catch(null);
+
+/** `POST /r3/v01/qr/create`: the QR token is what makes the answer usable. */
+export const qrCreateDataSchema = z.object({
+  QrToken: z.string().min(1),
+  ExpireDate: kaspiDateSchema,
+  QrPaymentId: kaspiIdSchema,
+  QrPaymentBehaviorOptions: behaviorOptionsSchema,
+});
+export type QrCreateData = z.infer<typeof qrCreateDataSchema>;
+
+/** `POST /r3/v01/qr/create-link` */
+export const qrCreateLinkDataSchema = z.object({
+  PaymentLink: paymentLinkSchema,
+  ExpireDate: kaspiDateSchema,
+  PaymentId: kaspiIdSchema,
+  PaymentBehaviorOptions: behaviorOptionsSchema,
+});
+export type QrCreateLinkData = z.infer<typeof qrCreateLinkDataSchema>;
 
 /** `GET /r3/v02/payment/status/{QrPaymentId}`; only the status word is used. */
 export const paymentStatusDataSchema = z.object({
@@ -148,6 +196,37 @@ export const proxyCreateDataSchema = z.object({
   status: z.string().min(1).nullish(),
 });
 export type ProxyCreateData = z.infer<typeof proxyCreateDataSchema>;
+
+/** The proxy's `behaviorOptions`: Kaspi's behaviour options under camel-case names, in seconds. */
+const proxyBehaviorOptionsSchema = z
+  .object({
+    statusPollingInterval: kaspiSecondsSchema,
+    qrCodeScanWaitTimeout: kaspiSecondsSchema,
+    linkActivationWaitTimeout: kaspiSecondsSchema,
+    paymentConfirmationTimeout: kaspiSecondsSchema,
+  })
+  .nullish()
+  .catch(null);
+
+/** `create-qr/` (forwards `qr/create`) */
+export const proxyQrCreateDataSchema = z.object({
+  externalId: kaspiIdSchema,
+  qrToken: z.string().min(1),
+  expireDate: kaspiDateSchema,
+  status: z.string().min(1).nullish(),
+  behaviorOptions: proxyBehaviorOptionsSchema,
+});
+export type ProxyQrCreateData = z.infer<typeof proxyQrCreateDataSchema>;
+
+/** `create-link/` (forwards `qr/create-link`) */
+export const proxyLinkCreateDataSchema = z.object({
+  externalId: kaspiIdSchema,
+  paymentLink: paymentLinkSchema,
+  expireDate: kaspiDateSchema,
+  status: z.string().min(1).nullish(),
+  behaviorOptions: proxyBehaviorOptionsSchema,
+});
+export type ProxyLinkCreateData = z.infer<typeof proxyLinkCreateDataSchema>;
 
 /** `status/` */
 export const proxyStatusDataSchema = z.object({
