@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { eventually, startTestGateway, TEST_ENCRYPTION_KEYS, VIEWER_KEY, type TestGateway } from '../support/gateway';
+import { WebhookEndpointLog } from '../../src/entities/webhook-endpoint-log.entity';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
 
 const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code message } } }`;
@@ -15,6 +16,7 @@ const REDELIVER = `mutation ($id: ID!) { redeliverWebhook(deliveryId: $id) { del
 const ENDPOINTS = `{ webhookEndpoints { ${ENDPOINT_FIELDS} } }`;
 
 const BIN = '891027350515';
+const METRICS_TOKEN = 'webhook-metrics-token-0123456789';
 const DEVICE_TOKEN = '66cbf4e5-0193-45f3-8d97-362c98374466';
 const PHONE = '+7 701 521 15 45';
 
@@ -40,8 +42,8 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    gw = await startTestGateway({ WEBHOOK_RETRY_SCHEDULE_MS: '0,100,100', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_DISABLE_AFTER_MS: '3000', ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS });
-    for (const shopId of [8, 9, 10, 11, 12, 13]) {
+    gw = await startTestGateway({ WEBHOOK_RETRY_SCHEDULE_MS: '0,100,100', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_DISABLE_AFTER_MS: '3000', WEBHOOK_CONCURRENCY_PER_ENDPOINT: '3', METRICS_TOKEN: METRICS_TOKEN, ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS });
+    for (const shopId of [8, 9, 10, 11, 12, 13, 14]) {
       const answer = await gw.gql(CREATE_CONFIG, { input: { shopId, organizationBin: BIN, deviceToken: DEVICE_TOKEN } });
       expect(answer.data.createConfig.errors).toEqual([]);
     }
@@ -173,6 +175,36 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
 
     const back = await gw.gql(UPDATE_ENDPOINT, { id: endpoint.id, input: { isActive: true } });
     expect(back.data.updateWebhookEndpoint.endpoint).toMatchObject({ isActive: true, disabledReason: null });
+
+    const audit = await gw.gateway.orm.em.fork().find(WebhookEndpointLog, { endpointId: endpoint.id }, { orderBy: { id: 'asc' } });
+    expect(audit.map((row) => [row.action, row.actor])).toEqual([
+      ['CREATED', 'env-admin-1'],
+      ['TURNED_OFF', 'webhooks'],
+      ['UPDATED', 'env-admin-1'],
+    ]);
+    expect(audit[1].reason).toMatch(/410/);
+    expect(JSON.stringify(audit)).not.toContain('whsec_');
+  });
+
+  it('keeps at most WEBHOOK_CONCURRENCY_PER_ENDPOINT attempts open to a slow receiver, and counts them in the metrics', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    receiver.answer = (path) => (path === '/slow' ? { status: 200, after: released } : { status: 200 });
+    const { endpoint } = await createEndpoint('/slow', { shopIds: [14] });
+    for (let i = 0; i < 6; i += 1) await createPayment(14, 20 + i);
+    await receiver.waitFor((received) => at('/slow')(received).length >= 3);
+    release();
+    await receiver.waitFor((received) => at('/slow')(received).length === 6);
+    expect(receiver.mostOpen.get('/slow')).toBe(3);
+    await eventually(async () => ((await deliveriesOf(endpoint.id)).every((delivery) => delivery.status === 'SUCCEEDED') ? true : undefined));
+
+    const metrics = await (await fetch(`${gw.url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+    expect(Number(/kaspi_gateway_webhook_attempts_total\{outcome="succeeded"\} (\d+)/.exec(metrics)?.[1])).toBeGreaterThan(6);
+    expect(metrics).toMatch(/kaspi_gateway_webhook_attempts_total\{outcome="gone"\} 1/);
+    expect(metrics).toMatch(/kaspi_gateway_webhook_attempt_duration_seconds_count\{outcome="succeeded"\} \d+/);
+    expect(metrics).toMatch(/kaspi_gateway_webhook_queue_depth \d+/);
+    expect(metrics).toMatch(/kaspi_gateway_webhook_oldest_pending_age_seconds [\d.e+-]+/);
+    expect(metrics).toMatch(/kaspi_gateway_webhook_deliveries\{status="FAILED"\} \d+/);
   });
 
   it('turns off an endpoint that has only failed for WEBHOOK_DISABLE_AFTER_MS (5 days by default), failing what it still had pending', async () => {

@@ -18,7 +18,10 @@ export interface WebhookReceiver {
   /** Secrets the receiver verifies with; a request is valid when any of them accepts it. */
   secrets: string[];
   /** How to answer, by path; 200 by default. */
-  answer: (path: string, index: number) => { status: number; headers?: Record<string, string> };
+  answer: (path: string, index: number) => { status: number; headers?: Record<string, string>; after?: Promise<void> };
+  /** Requests being answered right now, and the most there ever were at once, by path. */
+  open: Map<string, number>;
+  mostOpen: Map<string, number>;
   waitFor(predicate: (received: ReceivedWebhook[]) => boolean, timeoutMs?: number, what?: string): Promise<ReceivedWebhook[]>;
   close(): Promise<void>;
 }
@@ -34,6 +37,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     received: [],
     secrets: [],
     answer: () => ({ status: 200 }),
+    open: new Map(),
+    mostOpen: new Map(),
     async waitFor(predicate, timeoutMs = 15_000, what = 'webhooks') {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(receiver.received)) {
@@ -71,6 +76,9 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       });
       const path = req.url ?? '/';
       const index = receiver.received.length;
+      const open = (receiver.open.get(path) ?? 0) + 1;
+      receiver.open.set(path, open);
+      receiver.mostOpen.set(path, Math.max(open, receiver.mostOpen.get(path) ?? 0));
       receiver.received.push({
         path,
         webhookId: headers['webhook-id'],
@@ -79,10 +87,13 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
         body: JSON.parse(raw),
         verifiedWith,
       });
-      const { status, headers: answerHeaders } = receiver.answer(path, index);
-      res.writeHead(status, answerHeaders ?? {});
-      res.end();
+      const { status, headers: answerHeaders, after } = receiver.answer(path, index);
       waiters.splice(0).forEach((wake) => wake());
+      void (after ?? Promise.resolve()).then(() => {
+        receiver.open.set(path, (receiver.open.get(path) ?? 1) - 1);
+        res.writeHead(status, answerHeaders ?? {});
+        res.end();
+      });
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
