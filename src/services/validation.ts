@@ -70,6 +70,10 @@ export class InputCheck {
     if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/.test(text)) {
       this.fail(field, `${field[field.length - 1]} must not contain control characters`);
     }
+    // Half of a UTF-16 pair is no character: PostgreSQL refuses it in JSON and text would store U+FFFD instead.
+    if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text)) {
+      this.fail(field, `${field[field.length - 1]} must be valid Unicode text (it holds half of a surrogate pair)`);
+    }
     return text === '' ? null : text;
   }
 

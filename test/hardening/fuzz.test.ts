@@ -31,7 +31,7 @@ const anyString = (...wellFormed: fc.Arbitrary<string>[]) =>
     fc.string({ maxLength: 40 }),
     fc.string({ unit: 'binary', maxLength: 40 }),
     fc.string({ unit: 'grapheme', minLength: 250, maxLength: 300 }),
-    fc.constantFrom('', ' ', '\u0000', 'null', '"; drop table payment; --', '{"$ne":null}', '../../etc/passwd', '%s%n'),
+    fc.constantFrom('', ' ', '\u0000', '\ud800', 'a\udc00b', 'null', '"; drop table payment; --', '{"$ne":null}', '../../etc/passwd', '%s%n'),
   );
 const anyInt = fc.oneof(
   fc.constantFrom(...CONFIGURED_SHOPS, 4, 5),

@@ -105,6 +105,16 @@ describe('bad input gets a clear error and changes nothing', () => {
     await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, message: 'x'.repeat(256) } }, 'BAD_INPUT', ['input', 'message']);
   });
 
+  it.each([
+    ['a lone high surrogate', 'Order \ud800 42'],
+    ['a lone low surrogate', 'Order \udc00'],
+    ['a NUL byte', 'Order\u0000 42'],
+  ])('refuses text with %s in a payment message and in a configuration description, naming the field', async (_what, text) => {
+    await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, message: text } }, 'BAD_INPUT', ['input', 'message']);
+    await expectRefused(CREATE_CONFIG, { input: { shopId: 32, organizationBin: '210440028324', description: text } }, 'BAD_INPUT', ['input', 'description']);
+    await expectRefused(UPDATE_CONFIG, { shopId: 21, input: { description: text } }, 'BAD_INPUT', ['input', 'description']);
+  });
+
   it('refuses an unknown shop and an inactive one', async () => {
     await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, shopId: 404 } }, 'CONFIG_NOT_FOUND', ['input', 'shopId']);
     await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, shopId: 22 } }, 'CONFIG_INACTIVE', ['input', 'shopId']);
