@@ -83,6 +83,7 @@ const envSchema = z.object({
   KASPI_REFUND_TIMEOUT_MS: milliseconds(15_000),
   SANDBOX_AUTO_ADVANCE_MS: milliseconds(6_000),
   API_KEYS: apiKeysSchema,
+  API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(10_000).default(5_000),
   CORS_ORIGINS: z
     .string()
     .optional()
@@ -159,6 +160,8 @@ export interface AppConfig {
   kaspi: KaspiConnection;
   kaspiTimeouts: { createMs: number; statusMs: number; refundMs: number };
   apiKeys: StaticApiKey[];
+  /** How long a key looked up in the database is trusted before it is looked up again (and how often open WebSockets are re-checked). */
+  apiKeyCacheMs: number;
   corsOrigins: string[];
   maxPaymentAmountTenge: number;
   logsMaxLimit: number;
@@ -271,6 +274,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       refundMs: env.KASPI_REFUND_TIMEOUT_MS,
     },
     apiKeys: env.API_KEYS,
+    apiKeyCacheMs: env.API_KEY_CACHE_MS,
     corsOrigins: env.CORS_ORIGINS,
     maxPaymentAmountTenge: env.MAX_PAYMENT_AMOUNT,
     logsMaxLimit: env.LOGS_MAX_LIMIT,

@@ -17,9 +17,9 @@ import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import net from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
 import type { AppConfig } from './config';
-import { PUBLIC_ERROR_CODES } from './errors';
+import { PUBLIC_ERROR_CODES, unauthenticated } from './errors';
 import type { GraphQLContext } from './graphql-context';
 import { requestLogger, runInRequestScope, type Logger } from './logger';
 import type { GatewayMetrics } from './metrics/metrics';
@@ -69,7 +69,12 @@ export interface GatewayServer {
 type SocketExtra = {
   actor: Actor | null;
   connection: GuardedConnection | null;
+  /** The `Authorization` value the socket was opened with: its key is checked again on every operation and every few seconds. */
+  authorization?: string;
 };
+
+/** graphql-ws's own code for an unauthorised socket; its clients do not retry it. */
+const UNAUTHORIZED_CLOSE = 4401;
 
 /** Carried in a WebSocket operation's context, to time and label it where it runs. */
 interface WsOperationContext extends GraphQLContext {
@@ -100,11 +105,36 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   const mask = (error: GraphQLError) => maskError(error, logger, config.isProduction);
   const inScope = <T>(args: ExecutionArgs, run: () => T): T => runInRequestScope((args.contextValue as GraphQLContext).requestId, run);
 
+  /** Open, acknowledged sockets and the key each was opened with. */
+  const keyedSockets = new Map<WebSocket, string>();
+  const closeRevoked = (socket: WebSocket) => socket.close(UNAUTHORIZED_CLOSE, 'UNAUTHENTICATED: the API key was revoked');
+  // A socket with no operation to re-check it would keep a revoked key's subscriptions alive:
+  // every socket's key is looked up again as often as the lookup cache expires.
+  const keySweep = setInterval(
+    () => {
+      for (const [socket, authorization] of keyedSockets) {
+        services.apiKeys.authenticate(authorization).then(
+          (actor) => {
+            if (!actor && keyedSockets.has(socket)) closeRevoked(socket);
+          },
+          (error: unknown) => logger.warn({ err: error }, 'could not re-check the API key of a WebSocket'),
+        );
+      }
+    },
+    Math.max(services.apiKeys.cacheMs, 100),
+  );
+  keySweep.unref();
+
   const wsCleanup = useServer<Record<string, unknown>, SocketExtra>(
     {
       schema: deps.schema,
       async onConnect(ctx) {
-        const actor = await services.apiKeys.authenticate(ctx.connectionParams?.authorization);
+        const authorization = ctx.connectionParams?.authorization;
+        const actor = await services.apiKeys.authenticate(authorization);
+        if (!actor) {
+          ctx.extra.socket.close(UNAUTHORIZED_CLOSE, 'UNAUTHENTICATED: send a valid API key in connectionParams.authorization');
+          return false;
+        }
         const connection = webSockets.open(rateLimitHolder(actor, ctx.extra.request.socket.remoteAddress));
         if (!connection) {
           ctx.extra.socket.close(POLICY_VIOLATION, 'Too many connections for this API key');
@@ -112,14 +142,25 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
         }
         ctx.extra.actor = actor;
         ctx.extra.connection = connection;
+        ctx.extra.authorization = authorization as string;
+        keyedSockets.set(ctx.extra.socket, authorization as string);
         return true;
       },
       onClose(ctx) {
+        keyedSockets.delete(ctx.extra.socket);
         if (ctx.extra.connection) webSockets.close(ctx.extra.connection);
       },
       async onSubscribe(ctx, id, payload) {
         const startedAt = process.hrtime.bigint();
         const connection = ctx.extra.connection!;
+        // The key is checked again for every operation (through a cache of a few seconds), so that a
+        // revoked key loses a socket it already holds.
+        const actor = await services.apiKeys.authenticate(ctx.extra.authorization);
+        if (!actor) {
+          closeRevoked(ctx.extra.socket);
+          return [unauthenticated()];
+        }
+        ctx.extra.actor = actor;
         const refuse = (errors: readonly GraphQLError[], outcome: 'invalid' | 'rate_limited' | 'refused') => {
           webSockets.endOperation(connection, id);
           metrics.observeOperation({ name: 'invalid', type: 'unknown', outcome, transport: 'websocket', seconds: secondsSince(startedAt) });
@@ -248,6 +289,19 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   app.use(
     GRAPHQL_PATH,
     cors<cors.CorsRequest>({ origin: corsOrigin(config) }),
+    // Before the body is read: a caller without a valid key learns nothing of the schema, not even
+    // from a parse or validation message.
+    async (req, res, next) => {
+      const actor = await services.apiKeys.authenticate(req.headers.authorization);
+      if (!actor) {
+        const { message, extensions } = unauthenticated();
+        res.status(401).setHeader('WWW-Authenticate', 'Bearer realm="graphql"');
+        res.json({ errors: [{ message, extensions: { code: extensions.code } }] });
+        return;
+      }
+      res.locals.actor = actor;
+      next();
+    },
     express.json({ limit: BODY_LIMIT }),
     // After the body parser: a stream's callbacks would not carry the request's async context.
     (req, res, next) => {
@@ -262,7 +316,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
           const requestId = res.locals.requestId as string;
           return {
             em: deps.orm.em.fork(),
-            actor: await services.apiKeys.authenticate(req.headers.authorization),
+            actor: res.locals.actor as Actor,
             requestId,
             services,
             logger: requestLogger(logger, requestId),
@@ -296,6 +350,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
     apollo,
     async close() {
       closing = true;
+      clearInterval(keySweep);
       await Promise.all([drainHttp(httpServer, inFlight, config.shutdownTimeoutMs), closeWebSockets()]);
       await apollo.stop();
     },

@@ -6,7 +6,7 @@ import type { ApiRole, StaticApiKey } from '../config';
 import { ApiKey } from '../entities/api-key.entity';
 import type { Actor } from './context';
 
-const CACHE_TTL_MS = 5_000;
+const DEFAULT_CACHE_MS = 5_000;
 const DEV_KEY_FILE = 'dev-admin-api-key';
 
 export function hashApiKey(secret: string): string {
@@ -19,8 +19,8 @@ export function generateApiKey(): string {
 
 /**
  * API keys from two places: `API_KEYS` in the environment, and the database, where only a digest
- * is stored. Lookups by digest are cached for a few seconds, so a revoked key stops working
- * within {@link CACHE_TTL_MS}.
+ * is stored. Lookups by digest are cached for `cacheMs` (a few seconds), so a key revoked from
+ * anywhere stops working within that time.
  */
 export class ApiKeyService {
   private readonly staticKeys = new Map<string, Actor>();
@@ -29,6 +29,7 @@ export class ApiKeyService {
   constructor(
     private readonly em: EntityManager,
     staticKeys: StaticApiKey[],
+    readonly cacheMs = DEFAULT_CACHE_MS,
   ) {
     staticKeys.forEach((key, index) => {
       const hash = hashApiKey(key.secret);
@@ -50,7 +51,7 @@ export class ApiKeyService {
     const row = await this.em.fork().findOne(ApiKey, { keyHash: hash, revokedAt: null });
     const actor = row ? { callerId: row.id, label: row.label, role: row.role } : null;
     if (this.cache.size > 10_000) this.cache.clear();
-    this.cache.set(hash, { actor, expires: Date.now() + CACHE_TTL_MS });
+    this.cache.set(hash, { actor, expires: Date.now() + this.cacheMs });
     return actor;
   }
 

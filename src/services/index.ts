@@ -64,7 +64,7 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
     logger.child({ component: 'webhooks' }),
   );
   return {
-    apiKeys: new ApiKeyService(em, config.apiKeys),
+    apiKeys: new ApiKeyService(em, config.apiKeys, config.apiKeyCacheMs),
     audit,
     configs: new ConfigService(registry, audit, configCache),
     events,
