@@ -58,6 +58,9 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     const { endpoint, secret } = await createEndpoint('/shop-8', { shopIds: [8], description: 'Main backend' });
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(endpoint).toMatchObject({ events: ['PAYMENT_STATUS_CHANGED', 'REFUND_STATUS_CHANGED'], shopIds: [8], isActive: true, disabledReason: null });
+    const [stored] = await gw.gateway.orm.em.fork().getConnection().execute(`select secret from webhook_endpoint where id = ?`, [endpoint.id]);
+    expect(stored.secret).toMatch(/^enc:v1:test:/);
+    expect(stored.secret).not.toContain(secret.slice(6));
 
     const payment = await createPayment(8, 100);
     gw.gateway.sandbox!.simulateCustomer(payment.externalId, 'confirm');
