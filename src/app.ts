@@ -13,7 +13,9 @@ import { createLogger, type Logger } from './logger';
 import { instrumentProvider } from './metrics/instrumented-provider';
 import { GatewayMetrics } from './metrics/metrics';
 import { createKaspiProvider, type KaspiProviderSettings } from './providers/kaspi/kaspi.provider';
+import { createCloudPaymentsProvider } from './providers/cloudpayments/cloudpayments.provider';
 import { ProviderRegistry } from './providers/registry';
+import { createCloudPaymentsSandbox, type CloudPaymentsSandbox } from './sandbox/cloudpayments/cloudpayments-sandbox';
 import { createKaspiSandbox, type KaspiSandbox } from './sandbox/kaspi-sandbox';
 import { buildGatewaySchema } from './schema';
 import { OperationRateLimiter } from './security/rate-limiter';
@@ -22,6 +24,9 @@ import { createServer } from './server';
 import { createServices, type Services } from './services';
 
 export const SANDBOX_PATH = '/sandbox/kaspi';
+export const CLOUDPAYMENTS_SANDBOX_PATH = '/sandbox/cloudpayments';
+/** Where CloudPayments' notifications come in: `{NOTIFICATIONS_PATH}/cloudpayments/{type}`. */
+export const NOTIFICATIONS_PATH = '/notifications';
 
 export interface Gateway {
   url: string;
@@ -35,6 +40,8 @@ export interface Gateway {
   metrics: GatewayMetrics;
   /** The embedded Kaspi sandbox, in sandbox mode. */
   sandbox: KaspiSandbox | null;
+  /** The embedded CloudPayments sandbox, when `CLOUDPAYMENTS_API_URL` is not set in sandbox mode. */
+  cloudPaymentsSandbox: CloudPaymentsSandbox | null;
   /** The admin key created for a newcomer on a first start outside production. */
   devAdminKey: { key: string; created: boolean } | null;
   stop(): Promise<void>;
@@ -110,6 +117,11 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
       sandbox = createKaspiSandbox({ autoAdvanceMs: config.kaspi.autoAdvanceMs });
       mounts.push({ path: SANDBOX_PATH, router: sandbox.router });
     }
+    let cloudPaymentsSandbox: CloudPaymentsSandbox | null = null;
+    if (config.cloudPayments.apiUrl === null) {
+      cloudPaymentsSandbox = createCloudPaymentsSandbox();
+      mounts.push({ path: CLOUDPAYMENTS_SANDBOX_PATH, router: cloudPaymentsSandbox.router });
+    }
 
     const server = await createServer({ config, orm, schema, services, registry, logger, metrics, rateLimiter, webSockets, mounts });
     let outboxStarted = false;
@@ -127,6 +139,13 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
     const kaspi = createKaspiProvider(kaspiSettings(config, url));
     resources.push(() => kaspi.close());
     registry.register(instrumentProvider(kaspi, metrics, logger.child({ component: 'provider' })));
+    cloudPaymentsSandbox?.configure({ notificationUrl: `${url}${NOTIFICATIONS_PATH}/cloudpayments` });
+    const cloudPayments = createCloudPaymentsProvider({
+      baseUrl: config.cloudPayments.apiUrl ?? `${url}${CLOUDPAYMENTS_SANDBOX_PATH}`,
+      timeouts: { createMs: config.cloudPayments.timeoutMs, statusMs: config.cloudPayments.timeoutMs, refundMs: config.cloudPayments.timeoutMs },
+    });
+    resources.push(() => cloudPayments.close());
+    registry.register(instrumentProvider(cloudPayments, metrics, logger.child({ component: 'provider' })));
 
     await services.events.start();
     outboxStarted = true;
@@ -146,6 +165,7 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
       logger,
       metrics,
       sandbox,
+      cloudPaymentsSandbox,
       devAdminKey,
       stop() {
         stopping ??= (async () => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { z } from 'zod';
 import { parseEncryptionKeys, type EncryptionKey } from './crypto/key-ring';
+import { DEFAULT_CLOUDPAYMENTS_API_URL } from './providers/cloudpayments/cloudpayments.provider';
 
 export type KaspiMode = 'sandbox' | 'proxy' | 'direct';
 export type ApiRole = 'admin' | 'service' | 'viewer';
@@ -82,6 +83,8 @@ const envSchema = z.object({
   KASPI_STATUS_TIMEOUT_MS: milliseconds(10_000),
   KASPI_REFUND_TIMEOUT_MS: milliseconds(15_000),
   SANDBOX_AUTO_ADVANCE_MS: milliseconds(6_000),
+  CLOUDPAYMENTS_API_URL: optionalText.pipe(z.url({ protocol: /^https?$/ }).optional()),
+  CLOUDPAYMENTS_TIMEOUT_MS: milliseconds(15_000),
   API_KEYS: apiKeysSchema,
   API_KEY_CACHE_MS: z.coerce.number().int().min(0).max(10_000).default(5_000),
   CORS_ORIGINS: z
@@ -159,6 +162,11 @@ export interface AppConfig {
   dataDir: string;
   kaspi: KaspiConnection;
   kaspiTimeouts: { createMs: number; statusMs: number; refundMs: number };
+  /**
+   * CloudPayments' API; null: the gateway's own CloudPayments sandbox, which serves whenever Kaspi
+   * runs in sandbox mode and `CLOUDPAYMENTS_API_URL` is not set.
+   */
+  cloudPayments: { apiUrl: string | null; timeoutMs: number };
   apiKeys: StaticApiKey[];
   /** How long a key looked up in the database is trusted before it is looked up again (and how often open WebSockets are re-checked). */
   apiKeyCacheMs: number;
@@ -272,6 +280,10 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
       createMs: env.KASPI_CREATE_TIMEOUT_MS,
       statusMs: env.KASPI_STATUS_TIMEOUT_MS,
       refundMs: env.KASPI_REFUND_TIMEOUT_MS,
+    },
+    cloudPayments: {
+      apiUrl: env.CLOUDPAYMENTS_API_URL ?? (kaspi.mode === 'sandbox' ? null : DEFAULT_CLOUDPAYMENTS_API_URL),
+      timeoutMs: env.CLOUDPAYMENTS_TIMEOUT_MS,
     },
     apiKeys: env.API_KEYS,
     apiKeyCacheMs: env.API_KEY_CACHE_MS,

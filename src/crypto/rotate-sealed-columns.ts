@@ -7,6 +7,7 @@ export const SEALED_COLUMNS = [
   { table: 'payment', column: 'device_token' },
   { table: 'webhook_endpoint', column: 'secret' },
   { table: 'webhook_endpoint', column: 'previous_secret' },
+  { table: 'payment_config', column: 'cloud_payments_api_secret' },
 ] as const;
 
 export interface RotationReport {

@@ -1,5 +1,6 @@
 import { Entity, PrimaryKey, Property, Unique } from '@mikro-orm/core';
 import { EncryptedTextType, SEALED_COLUMN_COMMENT } from '../crypto/encrypted-text.type';
+import type { MerchantAccount } from '../providers/provider';
 import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
 
 /** Routes a shop to the organization (BIN) and Kaspi device that take its payments. */
@@ -28,9 +29,23 @@ export class PaymentConfig {
   @Property({ type: 'string', length: 500, nullable: true })
   description: string | null = null;
 
+  /** The CloudPayments site's Public ID (not a secret), for a shop whose provider is CloudPayments. */
+  @Property({ type: 'string', length: 64, nullable: true })
+  cloudPaymentsPublicId: string | null = null;
+
+  /** The site's API secret: authorises calls and signs notifications. Sealed at rest, never shown. */
+  @Property({ type: EncryptedTextType, nullable: true, comment: SEALED_COLUMN_COMMENT })
+  cloudPaymentsApiSecret: string | null = null;
+
   @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()' })
   createdAt: Date = new Date();
 
   @Property({ type: 'datetime', columnType: 'timestamptz', defaultRaw: 'now()', onUpdate: () => new Date() })
   updatedAt: Date = new Date();
+}
+
+/** The shop's own account at its provider (the CloudPayments site), when it has one. */
+export function merchantAccountOf(config: PaymentConfig | null | undefined): MerchantAccount | null {
+  if (!config?.cloudPaymentsPublicId || !config.cloudPaymentsApiSecret) return null;
+  return { id: config.cloudPaymentsPublicId, secret: config.cloudPaymentsApiSecret };
 }

@@ -35,6 +35,13 @@ export class Payment extends ProviderOperation {
   @Property({ type: 'string', length: 64, nullable: true })
   externalId: string | null = null;
 
+  /**
+   * The provider's id of the transaction that paid, where it differs from `externalId`
+   * (CloudPayments: the TransactionId, while `externalId` is the order's id); refunds go by it.
+   */
+  @Property({ type: 'string', length: 64, nullable: true })
+  providerTransactionId: string | null = null;
+
   @Property({ type: new BigIntType('number') })
   amount!: Tiyn;
 

@@ -45,8 +45,7 @@ export function instrumentProvider(provider: PaymentProvider, metrics: GatewayMe
     const find = provider.findPayment.bind(provider);
     instrumented.findPayment = observe('find', find);
   }
-  if (provider.notifications) return { ...instrumented, notifications: provider.notifications };
-  return instrumented;
+  return { ...instrumented, requiresMerchantAccount: provider.requiresMerchantAccount, notifications: provider.notifications };
 }
 
 function outcomeOf(error: unknown): ProviderCallOutcome {

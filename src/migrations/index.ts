@@ -3,6 +3,7 @@ import { Migration20261127030308_initial } from './Migration20261127030308_initi
 import { Migration20261127031836_device_token_encryption } from './Migration20261127031836_device_token_encryption';
 import { Migration20261127040533_outbox_transaction_order } from './Migration20261127040533_outbox_transaction_order';
 import { Migration20261128203940_webhooks } from './Migration20261128203940_webhooks';
+import { Migration20261128210724_cloudpayments } from './Migration20261128210724_cloudpayments';
 
 /** Every migration, in order. Listed here so that the same list runs from src, dist and tests. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -10,4 +11,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127031836_device_token_encryption', class: Migration20261127031836_device_token_encryption },
   { name: 'Migration20261127040533_outbox_transaction_order', class: Migration20261127040533_outbox_transaction_order },
   { name: 'Migration20261128203940_webhooks', class: Migration20261128203940_webhooks },
+  { name: 'Migration20261128210724_cloudpayments', class: Migration20261128210724_cloudpayments },
 ];

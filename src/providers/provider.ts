@@ -147,6 +147,8 @@ export interface PaymentProvider {
    * settled once the provider knows the payment.
    */
   findPayment?(request: FindByReferenceRequest): Promise<ProviderPaymentState | null>;
+  /** True for a provider that authenticates each merchant: a shop routed to it needs its own account. */
+  readonly requiresMerchantAccount?: boolean;
   /** Only a provider that calls the gateway back (CloudPayments) has notifications. */
   readonly notifications?: ProviderNotifications;
 }

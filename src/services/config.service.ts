@@ -1,7 +1,7 @@
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { maskDeviceToken } from '../domain/device-token';
-import { PaymentConfig } from '../entities/payment-config.entity';
+import { merchantAccountOf, PaymentConfig } from '../entities/payment-config.entity';
 import { LogOperation } from '../entities/payment-log.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
 import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
@@ -18,6 +18,13 @@ export interface CreateConfigCommand {
   isActive?: boolean | null;
   provider?: string | null;
   description?: string | null;
+  cloudPayments?: MerchantAccountInput | null;
+}
+
+/** A CloudPayments site's credentials as the API takes them. */
+export interface MerchantAccountInput {
+  publicId: string;
+  apiSecret: string;
 }
 
 export interface UpdateConfigCommand {
@@ -26,6 +33,7 @@ export interface UpdateConfigCommand {
   isActive?: boolean | null;
   provider?: string | null;
   description?: string | null;
+  cloudPayments?: MerchantAccountInput | null;
 }
 
 export interface ConfigResult {
@@ -55,6 +63,8 @@ export class ConfigService {
     const deviceToken = check.deviceToken(input.deviceToken);
     const provider = this.checkProvider(check, input.provider ?? DEFAULT_PROVIDER_ID);
     const description = check.text(input.description, DESCRIPTION_MAX_LENGTH, ['input', 'description']);
+    const account = input.cloudPayments ? check.merchantAccount(input.cloudPayments) : null;
+    this.checkAccount(check, provider, account !== null);
     if (!check.ok) return { config: null, errors: check.errors };
 
     try {
@@ -66,6 +76,8 @@ export class ConfigService {
           provider,
           description,
           isActive: input.isActive ?? true,
+          cloudPaymentsPublicId: account?.publicId ?? null,
+          cloudPaymentsApiSecret: account?.apiSecret ?? null,
         } as PaymentConfig);
         tx.persist(row);
         this.recordChange(tx, ctx, row, LogOperation.CONFIG_CREATE, { created: describe(row) });
@@ -92,11 +104,19 @@ export class ConfigService {
     if (input.description !== undefined) {
       changes.description = check.text(input.description, DESCRIPTION_MAX_LENGTH, ['input', 'description']);
     }
+    if (input.cloudPayments) {
+      const account = check.merchantAccount(input.cloudPayments);
+      changes.cloudPaymentsPublicId = account.publicId;
+      changes.cloudPaymentsApiSecret = account.apiSecret;
+    }
     if (!check.ok) return { config: null, errors: check.errors };
 
     const result = await inTransaction(ctx.em, async (tx) => {
       const config = await tx.findOne(PaymentConfig, { shopId });
       if (!config) return notFound(shopId);
+      const refusal = new InputCheck();
+      this.checkAccount(refusal, changes.provider ?? config.provider, merchantAccountOf({ ...config, ...changes } as PaymentConfig) !== null);
+      if (!refusal.ok) return { config: null, errors: refusal.errors };
       const before = describe(config);
       tx.assign(config, changes);
       this.recordChange(tx, ctx, config, LogOperation.CONFIG_UPDATE, { before, after: describe(config) });
@@ -128,6 +148,13 @@ export class ConfigService {
     return id;
   }
 
+  /** A provider that authenticates each merchant cannot take a shop's payments without its account. */
+  private checkAccount(check: InputCheck, providerId: string, hasAccount: boolean): void {
+    if (!hasAccount && this.registry.find(providerId)?.requiresMerchantAccount) {
+      check.fail(['input', 'cloudPayments'], `provider "${providerId}" needs the site's credentials: cloudPayments { publicId, apiSecret }`);
+    }
+  }
+
   private recordChange(
     tx: EntityManager,
     ctx: UseCaseContext,
@@ -152,7 +179,7 @@ function notFound(shopId: number): ConfigResult {
   return { config: null, errors: [userError(ErrorCode.CONFIG_NOT_FOUND, `shop ${shopId} has no payment configuration`, ['shopId'])] };
 }
 
-/** What the audit log keeps of a configuration: everything but the device token, which is masked. */
+/** What the audit log keeps of a configuration: the device token masked, the API secret left out. */
 function describe(config: PaymentConfig): Record<string, unknown> {
   return {
     organizationBin: config.organizationBin,
@@ -160,5 +187,6 @@ function describe(config: PaymentConfig): Record<string, unknown> {
     isActive: config.isActive,
     provider: config.provider,
     description: config.description,
+    cloudPaymentsPublicId: config.cloudPaymentsPublicId,
   };
 }

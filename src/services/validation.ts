@@ -85,6 +85,15 @@ export class InputCheck {
     return value;
   }
 
+  /** A provider site's credentials, e.g. CloudPayments' Public ID and API secret; the secret is never echoed. */
+  merchantAccount(value: { publicId: string; apiSecret: string }, field = ['input', 'cloudPayments']): { publicId: string; apiSecret: string } {
+    const publicId = value.publicId.trim();
+    const apiSecret = value.apiSecret.trim();
+    if (!/^[A-Za-z0-9_-]{4,64}$/.test(publicId)) this.fail([...field, 'publicId'], 'publicId must be the site\'s Public ID: 4 to 64 letters, digits, "_" or "-"');
+    if (!/^[\x21-\x7e]{8,128}$/.test(apiSecret)) this.fail([...field, 'apiSecret'], 'apiSecret must be the site\'s API secret: 8 to 128 printable characters without spaces');
+    return { publicId, apiSecret };
+  }
+
   externalId(value: string, field = ['input', 'externalId']): string {
     const id = value.trim();
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(id)) this.fail(field, 'externalId must be the provider payment id');

@@ -42,7 +42,7 @@ function collectSentSecrets(value: unknown, key: string, into: Set<string>): voi
   if (typeof value === 'string') {
     // Only well-formed tokens are secrets; a fuzzed "deviceToken" of random text is not.
     if (key === 'deviceToken' && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value.trim())) into.add(value.trim());
-    if ((key === 'accessToken' || key === 'passphrase') && value.length >= 8) into.add(value);
+    if ((key === 'accessToken' || key === 'passphrase' || key === 'apiSecret') && value.length >= 8) into.add(value);
   } else if (Array.isArray(value)) {
     for (const item of value) collectSentSecrets(item, key, into);
   } else if (value && typeof value === 'object') {

@@ -53,6 +53,7 @@ const DEFAULT_TIMEOUTS: Readonly<Timeouts> = Object.freeze({ createMs: 15_000, s
 export class CloudPaymentsProvider implements PaymentProvider {
   readonly id = CLOUDPAYMENTS_PROVIDER_ID;
   readonly methods: ReadonlySet<PaymentMethod> = new Set([PaymentMethod.CLOUDPAYMENTS_LINK]);
+  readonly requiresMerchantAccount = true;
   readonly notifications = cloudPaymentsNotifications;
   private readonly http = new CloudPaymentsHttp();
   private readonly client: CloudPaymentsClient;

@@ -33,6 +33,12 @@ export class PaymentConfigView {
   @Field(() => Date)
   updatedAt!: Date;
 
+  @Field(() => String, {
+    nullable: true,
+    description: "The CloudPayments site's Public ID (not a secret); null for other providers. The API secret is never shown.",
+  })
+  cloudPaymentsPublicId!: string | null;
+
   static from(config: PaymentConfig): PaymentConfigView {
     return Object.assign(new PaymentConfigView(), {
       id: String(config.id),
@@ -44,8 +50,18 @@ export class PaymentConfigView {
       description: config.description,
       createdAt: config.createdAt,
       updatedAt: config.updatedAt,
+      cloudPaymentsPublicId: config.cloudPaymentsPublicId,
     });
   }
+}
+
+@InputType({ description: 'The credentials of a CloudPayments site (cabinet → site settings).' })
+export class CloudPaymentsCredentialsInput {
+  @Field(() => String)
+  publicId!: string;
+
+  @Field(() => String, { description: 'Stored encrypted like device tokens; never shown again.' })
+  apiSecret!: string;
 }
 
 @InputType()
@@ -62,11 +78,14 @@ export class CreateConfigInput {
   @Field(() => Boolean, { nullable: true, defaultValue: true })
   isActive?: boolean | null;
 
-  @Field(() => String, { nullable: true, defaultValue: DEFAULT_PROVIDER_ID })
+  @Field(() => String, { nullable: true, defaultValue: DEFAULT_PROVIDER_ID, description: '"kaspi" or "cloudpayments".' })
   provider?: string | null;
 
   @Field(() => String, { nullable: true })
   description?: string | null;
+
+  @Field(() => CloudPaymentsCredentialsInput, { nullable: true, description: 'Required when provider is "cloudpayments".' })
+  cloudPayments?: CloudPaymentsCredentialsInput | null;
 }
 
 @InputType()
@@ -85,6 +104,9 @@ export class UpdateConfigInput {
 
   @Field(() => String, { nullable: true })
   description?: string | null;
+
+  @Field(() => CloudPaymentsCredentialsInput, { nullable: true })
+  cloudPayments?: CloudPaymentsCredentialsInput | null;
 }
 
 @ObjectType()
