@@ -24,6 +24,7 @@ async function main(): Promise<void> {
     host,
     port: integerFromEnv('SANDBOX_CLOUDPAYMENTS_PORT', 8017),
     notificationUrl: process.env.SANDBOX_CLOUDPAYMENTS_NOTIFICATION_URL?.trim() || 'http://127.0.0.1:8015/notifications/cloudpayments',
+    controlToken: running.sandbox.controlToken,
   });
 
   console.log(`Kaspi sandbox listening on ${running.url}`);
@@ -33,7 +34,7 @@ async function main(): Promise<void> {
   console.log(`  auto-advance:          ${options.autoAdvanceMs > 0 ? `${options.autoAdvanceMs} ms` : 'off'}`);
   console.log(`CloudPayments sandbox listening on ${cloudPayments.url}  (CLOUDPAYMENTS_API_URL)`);
   console.log(`  notifications to:      ${cloudPayments.sandbox.options.notificationUrl}/{type}`);
-  console.log(`  control:               ${cloudPayments.url}/_control/state`);
+  console.log(`  control:               ${cloudPayments.url}/_control/state  (Authorization: Bearer ${cloudPayments.sandbox.controlToken})`);
 
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {

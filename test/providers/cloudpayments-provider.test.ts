@@ -198,6 +198,22 @@ describe('the CloudPayments client against the sandbox', () => {
   });
 });
 
+describe('the CloudPayments sandbox', () => {
+  it('pays an order from its invoice page and keeps its control API behind the control token', async () => {
+    const reference = randomUUID();
+    const created = await create(reference);
+    const page = await fetch(created.paymentUrl!);
+    expect(await page.text()).toContain('100.5 ₸');
+    const paid = await fetch(`${created.paymentUrl}/pay`, { method: 'POST', body: new URLSearchParams({ card: PAID_CARD }) });
+    expect(await paid.text()).toContain('Payment completed.');
+    expect((await find(reference))?.status).toBe(PaymentStatus.PROCESSED);
+
+    expect((await fetch(`${running.url}/_control/state`)).status).toBe(401);
+    const state = await fetch(`${running.url}/_control/state`, { headers: { authorization: `Bearer ${running.sandbox.controlToken}` } });
+    expect(((await state.json()) as { orders: unknown[] }).orders).toHaveLength(1);
+  });
+});
+
 describe('CloudPayments notifications', () => {
   it('are signed with the API secret over the raw body, and read as the payment, the decline and the refund', async () => {
     const { reference, transactionId } = await paidPayment();

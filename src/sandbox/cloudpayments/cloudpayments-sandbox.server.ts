@@ -18,10 +18,10 @@ export interface RunningCloudPaymentsSandbox {
  * const { url, sandbox, close } = await startCloudPaymentsSandbox({ notificationUrl: null });
  */
 export async function startCloudPaymentsSandbox(
-  options: CloudPaymentsSandboxOptions & { port?: number; host?: string } = {},
+  options: CloudPaymentsSandboxOptions & { port?: number; host?: string; controlToken?: string } = {},
 ): Promise<RunningCloudPaymentsSandbox> {
-  const { port = 0, host = '127.0.0.1', ...sandboxOptions } = options;
-  const sandbox = createCloudPaymentsSandbox(sandboxOptions);
+  const { port = 0, host = '127.0.0.1', controlToken, ...sandboxOptions } = options;
+  const sandbox = createCloudPaymentsSandbox(sandboxOptions, controlToken);
   const app = express();
   app.disable('x-powered-by');
   app.disable('etag');

@@ -1,4 +1,5 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import { tiynToTenge } from '../../domain/money';
 import { invoicePage, resultPage } from './cloudpayments-invoice.page';
@@ -81,6 +82,8 @@ export class CloudPaymentsSandboxError extends Error {
  */
 export interface CloudPaymentsSandbox {
   readonly router: Router;
+  /** Every control call needs `Authorization: Bearer <controlToken>`: it shows e-mails and phones, and pays. */
+  readonly controlToken: string;
   readonly options: ResolvedCloudPaymentsSandboxOptions;
   configure(options: CloudPaymentsSandboxOptions): ResolvedCloudPaymentsSandboxOptions;
   /** Forgets sites, orders, transactions, calls, notifications and faults; restores the first options. */
@@ -98,7 +101,10 @@ export interface CloudPaymentsSandbox {
   resendNotification(seq: number): Promise<SandboxNotificationView>;
 }
 
-export function createCloudPaymentsSandbox(initial: CloudPaymentsSandboxOptions = {}): CloudPaymentsSandbox {
+export function createCloudPaymentsSandbox(
+  initial: CloudPaymentsSandboxOptions = {},
+  controlToken = randomBytes(24).toString('base64url'),
+): CloudPaymentsSandbox {
   const firstOptions: ResolvedCloudPaymentsSandboxOptions = { ...DEFAULTS, ...withoutUndefined(parse(optionsSchema, initial)) };
   let options = { ...firstOptions };
   const store = new CloudPaymentsSandboxStore();
@@ -143,6 +149,7 @@ export function createCloudPaymentsSandbox(initial: CloudPaymentsSandboxOptions 
 
   const sandbox: CloudPaymentsSandbox = {
     router: express.Router(),
+    controlToken,
     get options() {
       return { ...options };
     },
@@ -386,6 +393,12 @@ export function createCloudPaymentsSandbox(initial: CloudPaymentsSandboxOptions 
   });
 
   const control = express.Router();
+  control.use((req, _res, next) => {
+    const given = Buffer.from(/^Bearer\s+(.+)$/i.exec(req.get('authorization') ?? '')?.[1] ?? '');
+    const expected = Buffer.from(controlToken);
+    if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new CloudPaymentsSandboxError('the control API needs the sandbox\'s control token', 401);
+    next();
+  });
   control.get('/state', (_req, res) => {
     res.json(sandbox.snapshot());
   });
