@@ -20,7 +20,10 @@ export interface UserError {
   code: ErrorCode;
   message: string;
   field?: string[] | null;
-  /** Set when the same request may succeed if sent again later with the same idempotency key. */
+  /**
+   * True only when the same request may succeed if sent again later with the same idempotency key
+   * (one still in progress); a stored outcome is replayed for that key, so it is never retryable.
+   */
   retryable?: boolean;
   /** The provider's own code (e.g. Kaspi's "-1501"), for PROVIDER_REJECTED. */
   providerCode?: string | null;

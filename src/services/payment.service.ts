@@ -489,7 +489,8 @@ export function createErrors(payment: Payment): UserError[] {
     return [
       userError((payment.errorCode as ErrorCode) ?? ErrorCode.PROVIDER_UNAVAILABLE, payment.errorMessage ?? 'the payment failed', undefined, {
         providerCode: payment.providerCode,
-        retryable: payment.status === PaymentStatus.FAILED && payment.errorCode === ErrorCode.PROVIDER_UNAVAILABLE,
+        // Stored, so the same key replays it: a retry with that key cannot help (the message says when a new key may).
+        retryable: false,
       }),
     ];
   }

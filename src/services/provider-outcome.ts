@@ -30,7 +30,11 @@ export async function callProvider<T>(call: () => Promise<T>): Promise<CallOutco
   }
 }
 
-/** The message a client sees: ours, never the provider's own text. */
+/**
+ * The message a client sees: ours, never the provider's own text. None of these is `retryable`:
+ * the outcome is stored, and the same idempotency key replays it for ever. Where the provider did
+ * nothing or invited a retry, the message says to send the request again under a new key.
+ */
 export function outcomeError(
   outcome: Exclude<CallOutcome<unknown>, { kind: 'ok' }>,
   what: 'payment' | 'refund' | 'status check',
@@ -39,15 +43,18 @@ export function outcomeError(
     case 'rejected':
       return userError(
         ErrorCode.PROVIDER_REJECTED,
-        `the provider refused the ${what}${outcome.providerCode ? ` (code ${outcome.providerCode})` : ''}`,
+        `the provider refused the ${what}${outcome.providerCode ? ` (code ${outcome.providerCode})` : ''}` +
+          (outcome.retryable ? `; it may go through if sent again under a new idempotency key` : ''),
         undefined,
-        { providerCode: outcome.providerCode, retryable: outcome.retryable },
+        { providerCode: outcome.providerCode, retryable: false },
       );
     case 'unavailable':
-      return userError(ErrorCode.PROVIDER_UNAVAILABLE, `the provider is unavailable; the ${what} was not made`, undefined, {
-        providerCode: outcome.providerCode,
-        retryable: true,
-      });
+      return userError(
+        ErrorCode.PROVIDER_UNAVAILABLE,
+        `the provider is unavailable and nothing was done; send the ${what} again under a new idempotency key`,
+        undefined,
+        { providerCode: outcome.providerCode, retryable: false },
+      );
     case 'unknown':
       return userError(
         ErrorCode.PROVIDER_UNAVAILABLE,

@@ -53,6 +53,9 @@ describe('Kaspi faults: unknown is not failed, and nothing is sent twice', () =>
         expect.objectContaining({ code: 'PROVIDER_UNAVAILABLE', providerCode: fault === 'unavailable' ? '-999' : null }),
       ]);
       expect(errors[0].message).not.toMatch(/StatusCode|ECONN|socket|<html/i);
+      // The same key replays this answer for ever: a retry with it cannot help, whatever the fault.
+      expect(errors[0].retryable).toBe(false);
+      if (fault === 'unavailable') expect(errors[0].message).toMatch(/new idempotency key/);
 
       // A late answer is logged by the sandbox only when it is finally sent.
       const after = await eventually(async () => {
@@ -66,6 +69,7 @@ describe('Kaspi faults: unknown is not failed, and nothing is sent twice', () =>
       const retry = await gw.gql(CREATE, { input });
       expect(retry.data.createKaspiPayment.payment.id).toBe(payment.id);
       expect(retry.data.createKaspiPayment.payment.status).toBe(expectedStatus);
+      expect(retry.data.createKaspiPayment.errors).toEqual(errors);
       expect((await sandbox.state()).counters.create).toBe(after.counters.create);
 
       const logs = await gw.gql(LOGS, { shopId: SHOP });
