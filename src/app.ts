@@ -17,6 +17,7 @@ import { createCloudPaymentsProvider } from './providers/cloudpayments/cloudpaym
 import { ProviderRegistry } from './providers/registry';
 import { createCloudPaymentsSandbox, type CloudPaymentsSandbox } from './sandbox/cloudpayments/cloudpayments-sandbox';
 import { createKaspiSandbox, type KaspiSandbox } from './sandbox/kaspi-sandbox';
+import { ADMIN_PATH, adminConsoleRouter } from './console/admin-console.router';
 import { buildGatewaySchema } from './schema';
 import { OperationRateLimiter } from './security/rate-limiter';
 import { WebSocketGuard } from './security/websocket-guard';
@@ -112,7 +113,7 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
     resources.push(() => rateLimiter.close());
 
     let sandbox: KaspiSandbox | null = null;
-    const mounts: Array<{ path: string; router: express.Router }> = [];
+    const mounts: Array<{ path: string; router: express.Router }> = [{ path: ADMIN_PATH, router: adminConsoleRouter() }];
     if (config.kaspi.mode === 'sandbox') {
       sandbox = createKaspiSandbox({ autoAdvanceMs: config.kaspi.autoAdvanceMs });
       mounts.push({ path: SANDBOX_PATH, router: sandbox.router });

@@ -97,7 +97,7 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
   httpServer.on('upgrade', (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     if (pathOf(request.url) !== GRAPHQL_PATH) return refuseUpgrade(socket, 404, 'Not Found');
     if (closing) return refuseUpgrade(socket, 503, 'Service Unavailable');
-    if (!webSockets.originAllowed(request.headers.origin)) return refuseUpgrade(socket, 403, 'Forbidden');
+    if (!webSockets.originAllowed(request.headers.origin, request.headers.host)) return refuseUpgrade(socket, 403, 'Forbidden');
     wsServer.handleUpgrade(request, socket, head, (client) => wsServer.emit('connection', client, request));
   });
 

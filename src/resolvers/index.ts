@@ -2,9 +2,19 @@ import './types/enums';
 import { ConfigResolver } from './config.resolver';
 import { LogResolver } from './log.resolver';
 import { PaymentResolver } from './payment.resolver';
+import { PaymentSearchResolver } from './payment-search.resolver';
 import { RefundResolver } from './refund.resolver';
 import { ResolutionResolver } from './resolution.resolver';
 import { SubscriptionResolver } from './subscription.resolver';
 import { WebhookResolver } from './webhook.resolver';
 
-export const RESOLVERS = [PaymentResolver, RefundResolver, ResolutionResolver, ConfigResolver, LogResolver, SubscriptionResolver, WebhookResolver] as const;
+export const RESOLVERS = [
+  PaymentResolver,
+  RefundResolver,
+  ResolutionResolver,
+  ConfigResolver,
+  LogResolver,
+  SubscriptionResolver,
+  WebhookResolver,
+  PaymentSearchResolver,
+] as const;

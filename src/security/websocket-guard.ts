@@ -31,8 +31,10 @@ export class WebSocketGuard {
    * Same rule as CORS over HTTP: the listed origins, or any origin outside production when none is
    * listed. A client that sends no Origin is not a browser and cannot be hijacked this way.
    */
-  originAllowed(origin: string | undefined): boolean {
+  originAllowed(origin: string | undefined, host?: string): boolean {
     if (!origin) return true;
+    // The admin console, served by the gateway itself at /admin, is always let in.
+    if (host && sameHost(origin, host)) return true;
     if (this.settings.corsOrigins.length > 0) return this.settings.corsOrigins.includes(origin);
     return !this.settings.isProduction;
   }
@@ -73,5 +75,13 @@ export class WebSocketGuard {
     let subscriptions = 0;
     for (const connection of this.connections) subscriptions += connection.operations.size;
     return { connections: this.connections.size, subscriptions };
+  }
+}
+
+function sameHost(origin: string, host: string): boolean {
+  try {
+    return new URL(origin).host === host.toLowerCase();
+  } catch {
+    return false;
   }
 }

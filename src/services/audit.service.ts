@@ -34,6 +34,11 @@ export interface EndpointAuditEntry {
 export interface LogFilter {
   shopId?: number | null;
   externalId?: string | null;
+  operationType?: LogOperation | null;
+  /** Rows about this payment, refund, provider id or request. */
+  id?: string | null;
+  /** Rows older than this row id. */
+  before?: string | null;
   limit: number;
 }
 
@@ -66,6 +71,18 @@ export class AuditService {
     const where: Record<string, unknown> = {};
     if (filter.shopId != null) where.shopId = filter.shopId;
     if (filter.externalId != null) where.externalId = filter.externalId;
+    if (filter.operationType != null) where.operationType = filter.operationType;
+    if (filter.before != null) {
+      if (!/^[0-9]{1,18}$/.test(filter.before)) return [];
+      where.id = { $lt: filter.before };
+    }
+    if (filter.id != null) {
+      const id = filter.id.trim();
+      if (!/^[A-Za-z0-9_.-]{1,64}$/.test(id)) return [];
+      const about: Array<Record<string, unknown>> = [{ externalId: id }, { requestId: id }];
+      if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) about.push({ paymentId: id.toLowerCase() }, { refundId: id.toLowerCase() });
+      where.$or = about;
+    }
     const limit = Math.min(Math.max(1, Math.trunc(filter.limit)), this.maxLimit);
     return em.find(PaymentLog, where, { orderBy: { id: 'desc' }, limit });
   }

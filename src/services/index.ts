@@ -8,6 +8,7 @@ import { ConfigCache } from './config-cache';
 import { ConfigService } from './config.service';
 import { RedisOutboxNotifier } from './outbox-notifier';
 import { PaymentEventsService } from './payment-events.service';
+import { PaymentSearchService } from './payment-search.service';
 import { PaymentService } from './payment.service';
 import { ReconcilerService } from './reconciler.service';
 import { RefundService } from './refund.service';
@@ -21,6 +22,7 @@ export interface Services {
   configs: ConfigService;
   events: PaymentEventsService;
   payments: PaymentService;
+  paymentSearch: PaymentSearchService;
   refunds: RefundService;
   reconciler: ReconcilerService;
   webhookEndpoints: WebhookEndpointService;
@@ -69,6 +71,7 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
     configs: new ConfigService(registry, audit, configCache),
     events,
     payments,
+    paymentSearch: new PaymentSearchService(),
     refunds,
     reconciler: new ReconcilerService(
       em,

@@ -21,6 +21,8 @@ export interface RefundCommand {
   /** Tenge, as the client sent it. */
   amount: number;
   idempotencyKey?: string | null;
+  /** Why the money goes back, e.g. "goods returned"; kept in the audit log. */
+  reason?: string | null;
 }
 
 export interface ResolveRefundCommand {
@@ -63,6 +65,7 @@ export class RefundService {
     const externalId = check.externalId(input.externalId);
     const amount = check.amount(input.amount, this.settings.maxPaymentAmountTenge);
     const idempotencyKey = check.idempotencyKey(input.idempotencyKey);
+    const reason = check.text(input.reason, 500, ['input', 'reason']);
     if (!check.ok) return { refund: null, payment: null, errors: check.errors };
 
     const requestHash = digest({ shopId, externalId, amount });
@@ -84,7 +87,7 @@ export class RefundService {
     let reservation: Reservation;
     try {
       reservation = await inTransaction(ctx.em, (tx) =>
-        this.reserve(tx, ctx, found.id, amount, idempotencyKey, requestHash, provider === undefined),
+        this.reserve(tx, ctx, found.id, amount, idempotencyKey, requestHash, provider === undefined, reason),
       );
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException && idempotencyKey) {
@@ -215,6 +218,7 @@ export class RefundService {
     idempotencyKey: string | null,
     requestHash: string,
     providerMissing: boolean,
+    reason: string | null,
   ): Promise<Reservation> {
     const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     const reserved = await this.reservedAmount(tx, paymentId);
@@ -266,6 +270,7 @@ export class RefundService {
       refundId: refund.id,
       actor: ctx.actor.label,
       requestId: ctx.requestId,
+      details: reason ? { reason } : null,
     });
     return { refund, payment };
   }

@@ -48,6 +48,9 @@ export class PaymentLogView {
   @Field(() => String, { nullable: true })
   requestId!: string | null;
 
+  @Field(() => String, { nullable: true, description: 'Why, where a person gave a reason: a refund or a resolution.' })
+  reason!: string | null;
+
   @Field(() => Date)
   createdAt!: Date;
 
@@ -67,6 +70,7 @@ export class PaymentLogView {
       refundId: row.refundId,
       actor: row.actor,
       requestId: row.requestId,
+      reason: typeof row.details?.reason === 'string' ? row.details.reason : null,
       createdAt: row.createdAt,
     });
   }

@@ -43,6 +43,9 @@ export class RefundInput {
 
   @Field(() => String, { nullable: true })
   idempotencyKey?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'Why the money goes back, e.g. "goods returned"; kept in the audit log.' })
+  reason?: string | null;
 }
 
 @ObjectType()

@@ -1,0 +1,51 @@
+import type { ReactNode } from 'react';
+import type { CombinedError } from 'urql';
+import { useLanguage } from '../i18n';
+import { errorText } from '../lib/client';
+import { formatDate, formatMoney } from '../lib/format';
+
+export function StatusBadge({ status }: { status: string }) {
+  const { t } = useLanguage();
+  return <span className={`status status-${status.toLowerCase()}`}>{t.status[status] ?? status}</span>;
+}
+
+export function Money({ amount }: { amount: number | null | undefined }) {
+  const { language } = useLanguage();
+  return <span className="money">{formatMoney(amount, language)}</span>;
+}
+
+export function DateTime({ iso }: { iso: string | null | undefined }) {
+  const { language } = useLanguage();
+  return <time dateTime={iso ?? undefined}>{formatDate(iso, language)}</time>;
+}
+
+export function LoadState({ fetching, error, children }: { fetching: boolean; error?: CombinedError; children?: ReactNode }) {
+  const { t } = useLanguage();
+  if (error) return <p className="error" role="alert">{t.common.failed + errorText(error, t.errors.network)}</p>;
+  if (fetching) return <p className="muted">{t.common.loading}</p>;
+  return <>{children}</>;
+}
+
+/** Business errors a mutation returned as data, or the error it failed with. */
+export function MutationErrors({ errors, error }: { errors?: ReadonlyArray<{ message: string; code: string }>; error?: CombinedError }) {
+  const { t } = useLanguage();
+  const messages = [...(errors ?? []).map((e) => e.message), ...(error ? [errorText(error, t.errors.network)] : [])];
+  if (messages.length === 0) return null;
+  return (
+    <div className="error" role="alert">
+      {messages.map((message, index) => (
+        <p key={index}>{message}</p>
+      ))}
+    </div>
+  );
+}
+
+export function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: string }) {
+  return (
+    <label className="field">
+      <span>{label}</span>
+      {children}
+      {hint && <small className="hint">{hint}</small>}
+    </label>
+  );
+}

@@ -1,0 +1,16 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { LanguageProvider } from './i18n';
+import { Router } from './lib/router';
+import './styles.css';
+
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <LanguageProvider>
+      <Router>
+        <App />
+      </Router>
+    </LanguageProvider>
+  </StrictMode>,
+);

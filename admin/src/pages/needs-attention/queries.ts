@@ -1,0 +1,30 @@
+import { graphql } from '../../graphql';
+
+export const NeedsAttention = graphql(`
+  query ConsoleNeedsAttention {
+    needsAttention {
+      count
+      unknownPayments {
+        id
+        shopId
+        amount
+        status
+        phoneMasked
+        createdAt
+      }
+      unknownRefunds {
+        id
+        shopId
+        externalId
+        amount
+        status
+        createdAt
+        refunds {
+          id
+          amount
+          status
+        }
+      }
+    }
+  }
+`);

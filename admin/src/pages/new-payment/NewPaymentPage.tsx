@@ -1,0 +1,82 @@
+import { useState, type FormEvent } from 'react';
+import { useMutation, useQuery } from 'urql';
+import { Field, LoadState, MutationErrors } from '../../components/common';
+import { useLanguage } from '../../i18n';
+import { useRouter } from '../../lib/router';
+import { ActiveShops, CreatePayment } from './queries';
+
+const METHODS = ['KASPI_REMOTE'] as const;
+
+/** The earlier admin page's "test payment", grown up: a real payment from the console. */
+export function NewPaymentPage() {
+  const { t } = useLanguage();
+  const { navigate } = useRouter();
+  const [shops] = useQuery({ query: ActiveShops });
+  const [shopId, setShopId] = useState('');
+  const [amount, setAmount] = useState('');
+  const [phone, setPhone] = useState('');
+  const [message, setMessage] = useState('');
+  const [method, setMethod] = useState<(typeof METHODS)[number]>('KASPI_REMOTE');
+  // One key per form: a double click or a retry after a lost answer sends one invoice.
+  const [idempotencyKey] = useState(() => `console-${crypto.randomUUID()}`);
+  const [state, create] = useMutation(CreatePayment);
+  const configs = shops.data?.configs ?? [];
+  const chosenShop = shopId || (configs[0] ? String(configs[0].shopId) : '');
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    const result = await create({
+      input: { shopId: Number(chosenShop), amount: Number(amount.replace(',', '.')), phone, message: message || null, idempotencyKey },
+    });
+    const payment = result.data?.createKaspiPayment.payment;
+    if (payment) navigate(`/payments/${payment.id}`);
+  };
+
+  return (
+    <section>
+      <h1>{t.newPayment.title}</h1>
+      <LoadState fetching={shops.fetching && !shops.data} error={shops.error}>
+        {configs.length === 0 ? (
+          <p className="muted">{t.newPayment.noShops}</p>
+        ) : (
+          <form className="card form" onSubmit={submit}>
+            <Field label={t.newPayment.shop}>
+              <select value={chosenShop} onChange={(event) => setShopId(event.target.value)}>
+                {configs.map((config) => (
+                  <option key={config.id} value={config.shopId}>
+                    {config.shopId}
+                    {config.description ? ` · ${config.description}` : ''}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <Field label={t.newPayment.amount}>
+              <input inputMode="decimal" value={amount} onChange={(event) => setAmount(event.target.value)} required placeholder="1500" />
+            </Field>
+            <Field label={t.newPayment.phone}>
+              <input type="tel" value={phone} onChange={(event) => setPhone(event.target.value)} required placeholder="+7 701 234 56 78" autoComplete="off" />
+            </Field>
+            <Field label={t.newPayment.message}>
+              <input value={message} onChange={(event) => setMessage(event.target.value)} maxLength={255} />
+            </Field>
+            <Field label={t.newPayment.method}>
+              <select value={method} onChange={(event) => setMethod(event.target.value as (typeof METHODS)[number])}>
+                {METHODS.map((value) => (
+                  <option key={value} value={value}>
+                    {t.methods[value]}
+                  </option>
+                ))}
+              </select>
+            </Field>
+            <MutationErrors errors={state.data?.createKaspiPayment.errors} error={state.error} />
+            <div className="actions">
+              <button type="submit" className="primary" disabled={state.fetching}>
+                {t.newPayment.submit}
+              </button>
+            </div>
+          </form>
+        )}
+      </LoadState>
+    </section>
+  );
+}

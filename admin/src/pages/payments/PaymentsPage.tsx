@@ -1,0 +1,122 @@
+import { useState } from 'react';
+import { useQuery } from 'urql';
+import { DateTime, LoadState, Money, StatusBadge } from '../../components/common';
+import { readFragment, type VariablesOf } from 'gql.tada';
+import { useLanguage } from '../../i18n';
+import { startOfLocalDay } from '../../lib/format';
+import { useRefetchOnChange } from '../../lib/live';
+import { Link } from '../../lib/router';
+import { PaymentRow, SearchPayments } from './queries';
+
+const PAGE_SIZE = 25;
+const STATUSES = ['PENDING', 'WAITING', 'PROCESSED', 'FAILED', 'CANCELED', 'EXPIRED', 'UNKNOWN'] as const;
+type Filter = NonNullable<VariablesOf<typeof SearchPayments>['filter']>;
+
+export function PaymentsPage() {
+  const { t } = useLanguage();
+  const [status, setStatus] = useState('');
+  const [shop, setShop] = useState('');
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const [search, setSearch] = useState('');
+  const [offset, setOffset] = useState(0);
+
+  const filter: Filter = {
+    status: status ? (status as Filter['status']) : null,
+    shopId: /^\d+$/.test(shop) ? Number(shop) : null,
+    createdFrom: from ? startOfLocalDay(from) : null,
+    createdTo: to ? startOfLocalDay(to, 1) : null,
+    search: search.trim() || null,
+  };
+  const [result, refetch] = useQuery({ query: SearchPayments, variables: { filter, offset, limit: PAGE_SIZE } });
+  useRefetchOnChange(refetch);
+  const page = result.data?.paymentSearch;
+  const rows = page ? readFragment(PaymentRow, page.items) : [];
+  const narrow = <T,>(set: (value: T) => void) => (value: T) => {
+    set(value);
+    setOffset(0);
+  };
+
+  return (
+    <section>
+      <h1>{t.payments.title}</h1>
+      <form className="filters" onSubmit={(event) => event.preventDefault()}>
+        <label className="field">
+          <span>{t.payments.status}</span>
+          <select value={status} onChange={(event) => narrow(setStatus)(event.target.value)}>
+            <option value="">{t.common.all}</option>
+            {STATUSES.map((value) => (
+              <option key={value} value={value}>
+                {t.status[value]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field">
+          <span>{t.payments.shop}</span>
+          <input inputMode="numeric" value={shop} onChange={(event) => narrow(setShop)(event.target.value)} size={6} />
+        </label>
+        <label className="field">
+          <span>{t.payments.from}</span>
+          <input type="date" value={from} onChange={(event) => narrow(setFrom)(event.target.value)} />
+        </label>
+        <label className="field">
+          <span>{t.payments.to}</span>
+          <input type="date" value={to} onChange={(event) => narrow(setTo)(event.target.value)} />
+        </label>
+        <label className="field grow">
+          <span>{t.payments.search}</span>
+          <input type="search" value={search} placeholder={t.payments.searchPlaceholder} onChange={(event) => narrow(setSearch)(event.target.value)} />
+        </label>
+      </form>
+      <LoadState fetching={result.fetching && !page} error={result.error}>
+        <div className="table-wrap">
+          <table className="table">
+            <thead>
+              <tr>
+                <th>{t.payments.status}</th>
+                <th className="num">{t.payments.amount}</th>
+                <th>{t.payments.shop}</th>
+                <th>{t.payments.method}</th>
+                <th>{t.payments.created}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {rows.map((payment) => (
+                <tr key={payment.id} data-payment-id={payment.id}>
+                  <td>
+                    <Link to={`/payments/${payment.id}`}>
+                      <StatusBadge status={payment.status} />
+                    </Link>
+                  </td>
+                  <td className="num">
+                    <Link to={`/payments/${payment.id}`}>
+                      <Money amount={payment.amount} />
+                    </Link>
+                  </td>
+                  <td>{payment.shopId}</td>
+                  <td>{t.methods.KASPI_REMOTE}</td>
+                  <td>
+                    <DateTime iso={payment.createdAt} />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+        {page && page.totalCount === 0 && <p className="muted">{t.payments.empty}</p>}
+        {page && page.totalCount > 0 && (
+          <div className="pager">
+            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
+              {t.common.previous}
+            </button>
+            <span>{t.common.pageOf(offset + 1, Math.min(offset + PAGE_SIZE, page.totalCount), page.totalCount)}</span>
+            <button type="button" disabled={offset + PAGE_SIZE >= page.totalCount} onClick={() => setOffset(offset + PAGE_SIZE)}>
+              {t.common.next}
+            </button>
+          </div>
+        )}
+      </LoadState>
+    </section>
+  );
+}

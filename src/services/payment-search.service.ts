@@ -1,0 +1,72 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { PaymentStatus } from '../domain/payment-status';
+import { Payment } from '../entities/payment.entity';
+import { Refund, RefundStatus } from '../entities/refund.entity';
+
+export interface PaymentSearchFilter {
+  status?: PaymentStatus | null;
+  shopId?: number | null;
+  /** Created at or after. */
+  createdFrom?: Date | null;
+  /** Created before. */
+  createdTo?: Date | null;
+  /** Any id of the payment: ours, the provider's, the caller's idempotency key, or one of its refunds'. */
+  search?: string | null;
+  offset: number;
+  limit: number;
+}
+
+const MAX_PAGE = 200;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** What an operator reads: payments by filter and by any of their ids, and what waits for a human. */
+export class PaymentSearchService {
+  /** One page of matching payments, newest first, and how many match in all. */
+  async search(em: EntityManager, filter: PaymentSearchFilter): Promise<{ payments: Payment[]; totalCount: number }> {
+    const where: Record<string, unknown> = {};
+    if (filter.status != null) where.status = filter.status;
+    if (filter.shopId != null) where.shopId = filter.shopId;
+    if (filter.createdFrom || filter.createdTo) {
+      where.createdAt = { ...(filter.createdFrom && { $gte: filter.createdFrom }), ...(filter.createdTo && { $lt: filter.createdTo }) };
+    }
+    const search = filter.search?.trim();
+    if (search) {
+      const ids = await this.paymentIdsFor(em, search);
+      if (ids.length === 0) return { payments: [], totalCount: 0 };
+      where.id = { $in: ids };
+    }
+    const limit = Math.min(Math.max(1, Math.trunc(filter.limit)), MAX_PAGE);
+    const offset = Math.max(0, Math.trunc(filter.offset));
+    const [payments, totalCount] = await em.findAndCount(Payment, where, {
+      populate: ['refunds'],
+      orderBy: { createdAt: 'desc', id: 'desc' },
+      limit,
+      offset,
+    });
+    return { payments, totalCount };
+  }
+
+  /** UNKNOWN payments, and payments with a refund of unknown outcome: both wait for a human. */
+  async needsAttention(em: EntityManager): Promise<{ unknownPayments: Payment[]; unknownRefunds: Payment[]; count: number }> {
+    const unknownPayments = await em.find(Payment, { status: PaymentStatus.UNKNOWN }, { populate: ['refunds'], orderBy: { createdAt: 'desc' }, limit: MAX_PAGE });
+    const refunds = await em.find(Refund, { status: RefundStatus.UNKNOWN }, { fields: ['id', 'payment'], limit: MAX_PAGE });
+    const paymentIds = [...new Set(refunds.map((refund) => refund.payment.id))];
+    const unknownRefunds = paymentIds.length
+      ? await em.find(Payment, { id: { $in: paymentIds } }, { populate: ['refunds'], orderBy: { createdAt: 'desc' } })
+      : [];
+    return { unknownPayments, unknownRefunds, count: unknownPayments.length + refunds.length };
+  }
+
+  private async paymentIdsFor(em: EntityManager, search: string): Promise<string[]> {
+    if (search.length > 255) return [];
+    const byPayment: Array<Record<string, unknown>> = [{ externalId: search }, { idempotencyKey: search }, { requestId: search }];
+    const byRefund: Array<Record<string, unknown>> = [{ returnOperationId: search }, { idempotencyKey: search }];
+    if (UUID.test(search)) {
+      byPayment.push({ id: search.toLowerCase() });
+      byRefund.push({ id: search.toLowerCase() });
+    }
+    const payments = await em.find(Payment, { $or: byPayment }, { fields: ['id'], limit: MAX_PAGE });
+    const refunds = await em.find(Refund, { $or: byRefund }, { fields: ['id', 'payment'], limit: MAX_PAGE });
+    return [...new Set([...payments.map((payment) => payment.id), ...refunds.map((refund) => refund.payment.id)])];
+  }
+}
