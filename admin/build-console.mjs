@@ -28,7 +28,7 @@ export async function buildConsole({ ifStale = false } = {}) {
   if (ifStale && !consoleBuildIsStale()) return false;
   const { build } = await import('vite');
   console.log('Building the admin console (admin/dist)…');
-  await build({ configFile: path.join(adminDir, 'vite.config.mts'), logLevel: 'warn' });
+  await build({ configFile: path.join(adminDir, 'vite.config.mts'), mode: 'production', logLevel: 'warn' });
   return true;
 }
 

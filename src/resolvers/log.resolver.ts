@@ -13,7 +13,7 @@ export class LogResolver {
     @Arg('limit', () => Int, { nullable: true, defaultValue: 100 }) limit: number,
     @Ctx() ctx: GraphQLContext,
     @Arg('operationType', () => LogOperation, { nullable: true }) operationType?: LogOperation | null,
-    @Arg('id', () => String, { nullable: true, description: 'Rows about this payment, refund, provider id or request.' }) id?: string | null,
+    @Arg('id', () => ID, { nullable: true, description: 'Rows about this payment, refund, provider id or request.' }) id?: string | null,
     @Arg('before', () => ID, { nullable: true, description: 'Rows older than this row id: the next page.' }) before?: string | null,
   ): Promise<PaymentLogView[]> {
     return (await ctx.services.audit.list(ctx.em, { shopId, externalId, operationType, id, before, limit: limit ?? 100 })).map(PaymentLogView.from);

@@ -1,3 +1,4 @@
+import { cloneElement, useId, type ReactElement } from 'react';
 import type { ReactNode } from 'react';
 import type { CombinedError } from 'urql';
 import { useLanguage } from '../i18n';
@@ -40,12 +41,14 @@ export function MutationErrors({ errors, error }: { errors?: ReadonlyArray<{ mes
   );
 }
 
-export function Field({ label, children, hint }: { label: string; children: ReactNode; hint?: string }) {
+/** A labelled control; the label names the control alone (not a select's options, nor the hint). */
+export function Field({ label, children, hint, className }: { label: string; children: ReactElement<{ id?: string }>; hint?: string; className?: string }) {
+  const id = useId();
   return (
-    <label className="field">
-      <span>{label}</span>
-      {children}
+    <div className={className ? `field ${className}` : 'field'}>
+      <label htmlFor={id}>{label}</label>
+      {cloneElement(children, { id })}
       {hint && <small className="hint">{hint}</small>}
-    </label>
+    </div>
   );
 }

@@ -1,7 +1,7 @@
 import type { ResultOf } from 'gql.tada';
 import { useEffect, useState } from 'react';
 import { useClient, useQuery } from 'urql';
-import { DateTime, LoadState, Money, StatusBadge } from '../../components/common';
+import { DateTime, Field, LoadState, Money, StatusBadge } from '../../components/common';
 import { useLanguage } from '../../i18n';
 import { useRefetchOnChange } from '../../lib/live';
 import { Link } from '../../lib/router';
@@ -48,12 +48,10 @@ export function AuditLogPage() {
     <section>
       <h1>{t.auditLog.title}</h1>
       <form className="filters" onSubmit={(event) => event.preventDefault()}>
-        <label className="field">
-          <span>{t.auditLog.shop}</span>
+        <Field label={t.auditLog.shop}>
           <input inputMode="numeric" value={shop} onChange={(event) => setShop(event.target.value)} size={6} />
-        </label>
-        <label className="field">
-          <span>{t.auditLog.operation}</span>
+        </Field>
+        <Field label={t.auditLog.operation}>
           <select value={operation} onChange={(event) => setOperation(event.target.value)}>
             <option value="">{t.common.all}</option>
             {OPERATIONS.map((value) => (
@@ -62,11 +60,10 @@ export function AuditLogPage() {
               </option>
             ))}
           </select>
-        </label>
-        <label className="field grow">
-          <span>{t.auditLog.id}</span>
+        </Field>
+        <Field label={t.auditLog.id} className="grow">
           <input type="search" value={id} placeholder={t.auditLog.idPlaceholder} onChange={(event) => setId(event.target.value)} />
-        </label>
+        </Field>
       </form>
       <LoadState fetching={result.fetching && !result.data} error={result.error}>
         <div className="table-wrap">
@@ -98,9 +95,9 @@ export function AuditLogPage() {
                   <td>{row.paymentId ? <Link to={`/payments/${row.paymentId}`}>{row.externalId ?? row.paymentId.slice(0, 8)}</Link> : (row.externalId ?? '')}</td>
                   <td className="num">{row.amount != null && <Money amount={row.amount} />}</td>
                   <td>{row.status && <StatusBadge status={row.status} />}</td>
-                  <td>
+                  <td className="wrap">
                     {row.actor}
-                    {row.reason && <q className="muted"> {row.reason}</q>}
+                    {row.reason && <q className="reason">{row.reason}</q>}
                   </td>
                   <td className="error-text">{row.errorCode ?? ''}</td>
                 </tr>
@@ -111,7 +108,7 @@ export function AuditLogPage() {
         {rows.length === 0 && <p className="muted">{t.common.none}</p>}
         {rows.length >= PAGE_SIZE && !exhausted && (
           <div className="pager">
-            <button type="button" onClick={loadMore}>
+            <button type="button" data-pager onClick={loadMore}>
               {t.common.loadMore}
             </button>
           </div>

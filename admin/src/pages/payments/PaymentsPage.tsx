@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
-import { DateTime, LoadState, Money, StatusBadge } from '../../components/common';
+import { DateTime, Field, LoadState, Money, StatusBadge } from '../../components/common';
 import { readFragment, type VariablesOf } from 'gql.tada';
 import { useLanguage } from '../../i18n';
 import { startOfLocalDay } from '../../lib/format';
@@ -41,8 +41,7 @@ export function PaymentsPage() {
     <section>
       <h1>{t.payments.title}</h1>
       <form className="filters" onSubmit={(event) => event.preventDefault()}>
-        <label className="field">
-          <span>{t.payments.status}</span>
+        <Field label={t.payments.status}>
           <select value={status} onChange={(event) => narrow(setStatus)(event.target.value)}>
             <option value="">{t.common.all}</option>
             {STATUSES.map((value) => (
@@ -51,23 +50,19 @@ export function PaymentsPage() {
               </option>
             ))}
           </select>
-        </label>
-        <label className="field">
-          <span>{t.payments.shop}</span>
+        </Field>
+        <Field label={t.payments.shop}>
           <input inputMode="numeric" value={shop} onChange={(event) => narrow(setShop)(event.target.value)} size={6} />
-        </label>
-        <label className="field">
-          <span>{t.payments.from}</span>
+        </Field>
+        <Field label={t.payments.from}>
           <input type="date" value={from} onChange={(event) => narrow(setFrom)(event.target.value)} />
-        </label>
-        <label className="field">
-          <span>{t.payments.to}</span>
+        </Field>
+        <Field label={t.payments.to}>
           <input type="date" value={to} onChange={(event) => narrow(setTo)(event.target.value)} />
-        </label>
-        <label className="field grow">
-          <span>{t.payments.search}</span>
+        </Field>
+        <Field label={t.payments.search} className="grow">
           <input type="search" value={search} placeholder={t.payments.searchPlaceholder} onChange={(event) => narrow(setSearch)(event.target.value)} />
-        </label>
+        </Field>
       </form>
       <LoadState fetching={result.fetching && !page} error={result.error}>
         <div className="table-wrap">
@@ -107,11 +102,11 @@ export function PaymentsPage() {
         {page && page.totalCount === 0 && <p className="muted">{t.payments.empty}</p>}
         {page && page.totalCount > 0 && (
           <div className="pager">
-            <button type="button" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
+            <button type="button" data-pager disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE_SIZE))}>
               {t.common.previous}
             </button>
             <span>{t.common.pageOf(offset + 1, Math.min(offset + PAGE_SIZE, page.totalCount), page.totalCount)}</span>
-            <button type="button" disabled={offset + PAGE_SIZE >= page.totalCount} onClick={() => setOffset(offset + PAGE_SIZE)}>
+            <button type="button" data-pager disabled={offset + PAGE_SIZE >= page.totalCount} onClick={() => setOffset(offset + PAGE_SIZE)}>
               {t.common.next}
             </button>
           </div>

@@ -1,0 +1,204 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import type { BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import { ADMIN_KEY, startTestGateway, VIEWER_KEY, type TestGateway } from '../support/gateway';
+import { chromiumFound, launchBrowser } from './browser';
+
+const SHOP = 31;
+const BIN = '891027350515';
+const DEVICE_TOKEN = '5b0c41e7-2f0a-4d63-9f4e-0a8e3f1c2d77';
+/** Set UPDATE_SCREENSHOTS=1 to write the README's pictures into docs/. */
+const SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1' ? path.resolve(__dirname, '../../docs') : null;
+const UI_TIMEOUT = 15_000;
+
+describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
+  let gw: TestGateway;
+  let sandbox: SandboxControlClient;
+  let browser: Awaited<ReturnType<typeof launchBrowser>>;
+  let context: BrowserContext;
+  let page: Page;
+  let paymentId: string;
+  const foreignRequests: string[] = [];
+  const cspViolations: string[] = [];
+
+  beforeAll(async () => {
+    const { buildConsole } = await import('../../admin/build-console.mjs');
+    await buildConsole({ ifStale: true });
+    gw = await startTestGateway();
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
+    browser = await launchBrowser();
+    context = browser.context;
+    page = context.pages()[0] ?? (await context.newPage());
+    page.setDefaultTimeout(UI_TIMEOUT);
+    context.on('request', (request) => {
+      const url = request.url();
+      if (!url.startsWith(gw.url) && !url.startsWith('ws://127.0.0.1') && !url.startsWith('data:')) foreignRequests.push(url);
+    });
+    page.on('console', (message) => {
+      if (/Content Security Policy/i.test(message.text())) cspViolations.push(message.text());
+    });
+  }, 180_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await gw?.stop();
+  });
+
+  const shoot = async (name: string, target: Page = page) => {
+    if (SCREENSHOTS) await target.screenshot({ path: path.join(SCREENSHOTS, `console-${name}.png`), fullPage: true });
+  };
+
+  async function signIn(target: Page, key: string) {
+    await target.goto(`${gw.url}/admin`);
+    await target.getByLabel('API key', { exact: true }).fill(key);
+    await target.getByRole('button', { name: 'Sign in' }).click();
+    await target.getByRole('navigation').getByRole('link', { name: 'Payments' }).waitFor();
+  }
+
+  it('is served with a strict Content Security Policy and loads nothing from another origin', async () => {
+    const response = await fetch(`${gw.url}/admin/payments/anything`);
+    expect(response.status).toBe(200);
+    const csp = response.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).not.toMatch(/unsafe-inline|unsafe-eval|https?:/);
+    const html = await response.text();
+    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    expect(html).not.toMatch(/(src|href)="https?:/);
+  });
+
+  it('signs in with an admin key kept in sessionStorage, never in the URL, and adds a shop', async () => {
+    await page.goto(`${gw.url}/admin`);
+    await shoot('sign-in');
+    await signIn(page, ADMIN_KEY);
+    expect(page.url()).not.toContain(ADMIN_KEY);
+    expect(await page.evaluate<string>('JSON.stringify(sessionStorage)')).toContain(ADMIN_KEY);
+    expect(await page.evaluate<string>('JSON.stringify(localStorage) + document.cookie')).not.toContain(ADMIN_KEY);
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Shops' }).click();
+    await page.getByRole('button', { name: 'Add shop' }).click();
+    await page.getByLabel('Shop ID', { exact: true }).fill(String(SHOP));
+    await page.getByLabel('BIN', { exact: true }).fill(BIN);
+    await page.getByLabel('Device token', { exact: true }).fill(DEVICE_TOKEN);
+    await page.getByLabel('Description', { exact: true }).fill('Main shop');
+    await page.getByRole('button', { name: 'Save' }).click();
+
+    const row = page.locator(`tr[data-shop-id="${SHOP}"]`);
+    await expect.poll(() => row.innerText(), { timeout: UI_TIMEOUT }).toContain(BIN);
+    expect(await row.innerText()).toContain(`${DEVICE_TOKEN.slice(0, 8)}…`);
+    expect(await page.content()).not.toContain(DEVICE_TOKEN);
+    await shoot('shops');
+  });
+
+  it('creates a payment from the console and shows it turn PROCESSED live while the customer pays', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'New payment' }).click();
+    await page.getByLabel('Amount', { exact: true }).fill('1234.50');
+    await page.getByLabel('Phone', { exact: true }).fill('+7 701 521 15 45');
+    await page.getByLabel('Message', { exact: true }).fill('Order 5521');
+    await page.getByRole('button', { name: 'Create' }).click();
+
+    await page.waitForURL(/\/admin\/payments\/[0-9a-f-]{36}$/);
+    paymentId = page.url().split('/').pop()!;
+    const summary = page.getByTestId('summary');
+    await expect.poll(() => summary.innerText(), { timeout: UI_TIMEOUT }).toContain('Waiting');
+    expect(await summary.innerText()).toContain('₸1,234.50');
+    expect(await page.content()).not.toContain('7015211545');
+
+    // The page stays as it is (no reload) while the status changes under it.
+    await page.evaluate('window.stillHere = true');
+    const { data } = await gw.gql('query($id: ID!) { payment(id: $id) { externalId } }', { id: paymentId });
+    await sandbox.confirm(data.payment.externalId);
+    await expect.poll(() => summary.innerText(), { timeout: UI_TIMEOUT }).toContain('Processed');
+    expect(await page.evaluate<boolean>('window.stillHere === true')).toBe(true);
+  });
+
+  it('refunds part of the payment with a reason and shows the timeline', async () => {
+    await page.getByRole('button', { name: 'Refund' }).click();
+    const form = page.getByRole('form', { name: 'Refund' });
+    await form.getByLabel('Amount', { exact: true }).fill('234.50');
+    await form.getByLabel('Reason', { exact: true }).fill('Goods returned');
+    await form.getByRole('button', { name: 'Refund' }).click();
+
+    const summary = page.getByTestId('summary');
+    await expect.poll(() => summary.innerText(), { timeout: UI_TIMEOUT }).toMatch(/Refundable\s+₸1,000\.00/i);
+    expect(await summary.innerText()).toMatch(/Refunded\s+₸234\.50/i);
+    const timeline = page.getByTestId('timeline');
+    await expect.poll(() => timeline.innerText(), { timeout: UI_TIMEOUT }).toContain('Goods returned');
+    const text = await timeline.innerText();
+    for (const event of ['Create', 'Status check', 'Refund']) expect(text).toContain(event);
+    expect(text.indexOf('Create')).toBeLessThan(text.indexOf('Refund'));
+    await shoot('payment');
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Payments' }).click();
+    await page.locator(`tr[data-payment-id="${paymentId}"]`).waitFor();
+    await shoot('payments');
+  });
+
+  it('switches to Russian, with amounts as 1 234,50 ₸', async () => {
+    await page.getByLabel('Language', { exact: true }).selectOption('ru');
+    const nav = page.getByRole('navigation');
+    await nav.getByRole('link', { name: 'Платежи' }).waitFor();
+    const row = page.locator(`tr[data-payment-id="${paymentId}"]`);
+    expect((await row.innerText()).replace(/\s/g, ' ')).toContain('1 234,50 ₸');
+    expect(await row.innerText()).toContain('Оплачен');
+    await page.getByLabel('Язык', { exact: true }).selectOption('en');
+    await nav.getByRole('link', { name: 'Payments' }).waitFor();
+  });
+
+  it('shows an UNKNOWN payment in the needs-attention count and resolves it', async () => {
+    await sandbox.injectFault({ operation: 'create', fault: 'drop' });
+    const created = await gw.gql(
+      'mutation($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id status } } }',
+      { input: { shopId: SHOP, amount: 500, phone: '77015211545', idempotencyKey: 'console-unknown-1' } },
+    );
+    expect(created.data.createKaspiPayment.payment.status).toBe('UNKNOWN');
+    const unknownId = created.data.createKaspiPayment.payment.id;
+
+    const count = page.getByTestId('attention-count');
+    await expect.poll(() => count.innerText(), { timeout: UI_TIMEOUT }).toBe('1');
+    await page.getByRole('navigation').getByRole('link', { name: /Needs attention/ }).click();
+    await page.getByRole('link', { name: 'Open' }).click();
+    await page.waitForURL(new RegExp(`/admin/payments/${unknownId}$`));
+    await shoot('needs-attention-payment');
+    await page.getByRole('button', { name: 'Resolve' }).click();
+    const form = page.getByRole('form', { name: 'Resolve' });
+    await form.getByLabel('No invoice exists: mark it failed', { exact: true }).check();
+    await form.getByLabel('Reason', { exact: true }).fill('No such invoice in the Kaspi cabinet');
+    await form.getByRole('button', { name: 'Resolve' }).click();
+
+    await expect.poll(() => page.getByTestId('summary').innerText(), { timeout: UI_TIMEOUT }).toContain('Failed');
+    await expect.poll(() => count.innerText(), { timeout: UI_TIMEOUT }).toBe('0');
+    await expect.poll(() => page.getByTestId('timeline').innerText(), { timeout: UI_TIMEOUT }).toContain('No such invoice in the Kaspi cabinet');
+
+    await page.getByRole('navigation').getByRole('link', { name: 'Audit log' }).click();
+    await page.getByText('No such invoice in the Kaspi cabinet').waitFor();
+    await shoot('audit-log');
+  });
+
+  it('shows a viewer key no action button anywhere', async () => {
+    const viewer = await context.newPage();
+    viewer.setDefaultTimeout(UI_TIMEOUT);
+    await signIn(viewer, VIEWER_KEY);
+    const nav = viewer.getByRole('navigation');
+    expect(await nav.getByRole('link', { name: 'New payment' }).count()).toBe(0);
+    const actionButtons = () => viewer.locator('main button:not([data-pager])').count();
+
+    await viewer.locator(`tr[data-payment-id="${paymentId}"]`).waitFor();
+    expect(await actionButtons()).toBe(0);
+    await viewer.goto(`${gw.url}/admin/payments/${paymentId}`);
+    await viewer.getByTestId('timeline').waitFor();
+    expect(await actionButtons()).toBe(0);
+    await nav.getByRole('link', { name: 'Shops' }).click();
+    await viewer.locator(`tr[data-shop-id="${SHOP}"]`).waitFor();
+    expect(await actionButtons()).toBe(0);
+    await viewer.goto(`${gw.url}/admin/new-payment`);
+    await viewer.getByRole('heading', { name: 'Payments' }).waitFor();
+    expect(await actionButtons()).toBe(0);
+    await viewer.close();
+
+    expect(foreignRequests).toEqual([]);
+    expect(cspViolations).toEqual([]);
+  });
+});
