@@ -6,7 +6,7 @@ export default defineConfig(({ mode }) => ({
   base: '/admin/',
   // `npx vite admin` serves the console with the gateway on :8015 behind it, for working on its looks.
   server: { proxy: { '/graphql': { target: 'http://localhost:8015', ws: true } } },
-  oxc: { jsx: { runtime: 'automatic' } },
+  oxc: { jsx: { runtime: 'automatic', development: mode === 'development' } },
   // React's production build, whatever NODE_ENV the building process has (a test runner sets "test").
   define: { 'process.env.NODE_ENV': JSON.stringify(mode === 'development' ? 'development' : 'production') },
   build: {
