@@ -72,6 +72,9 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
   it('signs in with an admin key kept in sessionStorage, never in the URL, and adds a shop', async () => {
     await page.goto(`${gw.url}/admin`);
     await shoot('sign-in');
+    await page.getByLabel('API key', { exact: true }).fill('not-a-key-0123456789abcdef');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByText('This key was not accepted.').waitFor();
     await signIn(page, ADMIN_KEY);
     expect(page.url()).not.toContain(ADMIN_KEY);
     expect(await page.evaluate<string>('JSON.stringify(sessionStorage)')).toContain(ADMIN_KEY);

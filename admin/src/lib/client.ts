@@ -13,7 +13,8 @@ export function createGatewayClient(key: string, onUnauthenticated: () => void):
     exchanges: [
       mapExchange({
         onError(error) {
-          if (error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) onUnauthenticated();
+          const refused = (error.response as Response | undefined)?.status === 401;
+          if (refused || error.graphQLErrors.some((e) => e.extensions?.code === 'UNAUTHENTICATED')) onUnauthenticated();
         },
       }),
       cacheExchange,

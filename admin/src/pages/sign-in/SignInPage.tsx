@@ -28,7 +28,9 @@ export function SignInPage({ onSignedIn }: { onSignedIn(session: Session): void 
     setBusy(false);
     const caller = result.data?.caller;
     if (!caller) {
-      setError(result.error?.networkError ? t.errors.network : t.signIn.rejected);
+      // A wrong key is refused with HTTP 401 before the query is read: that is an answer, not a silent gateway.
+      const refused = (result.error?.response as Response | undefined)?.status === 401;
+      setError(result.error?.networkError && !refused ? t.errors.network : t.signIn.rejected);
       return;
     }
     if (caller.role === 'service') {
