@@ -104,6 +104,7 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
         pool: () => knexPool(orm),
         reconcilerLastTickAt: () => services.reconciler.lastTickAt,
         webSockets: () => webSockets.counts(),
+        outbox: services.events,
       },
       { cacheMs: config.metrics.cacheMs, timeoutMs: config.readinessTimeoutMs },
       logger.child({ component: 'metrics' }),

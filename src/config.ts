@@ -104,6 +104,8 @@ const envSchema = z.object({
   PENDING_RECOVERY_MS: milliseconds(60_000),
   IDEMPOTENCY_WAIT_MS: milliseconds(20_000),
   EVENT_POLL_MS: milliseconds(250),
+  EVENT_REPLAY_WINDOW_MS: milliseconds(7 * 24 * 60 * 60_000),
+  EVENT_REPLAY_MAX_EVENTS: positiveCount(10_000, 1_000_000),
   EMBEDDED_DATABASE: z.enum(['file', 'memory']).default('file'),
   QUERY_MAX_DEPTH: positiveCount(8, 100),
   QUERY_MAX_ALIASES: count(15, 1_000),
@@ -182,6 +184,8 @@ export interface AppConfig {
   };
   idempotencyWaitMs: number;
   eventPollMs: number;
+  /** How far back a subscription's `since` may reach, and how many changes one replay sends at most. */
+  eventReplay: { windowMs: number; maxEvents: number };
   /** Checked on every operation, over HTTP and WebSocket alike. */
   queryLimits: QueryLimits;
   websocket: { maxSubscriptionsPerConnection: number; maxConnectionsPerKey: number };
@@ -306,6 +310,7 @@ export function loadConfig(source: NodeJS.ProcessEnv = process.env): AppConfig {
     },
     idempotencyWaitMs: env.IDEMPOTENCY_WAIT_MS,
     eventPollMs: env.EVENT_POLL_MS,
+    eventReplay: { windowMs: env.EVENT_REPLAY_WINDOW_MS, maxEvents: env.EVENT_REPLAY_MAX_EVENTS },
     queryLimits: {
       depth: env.QUERY_MAX_DEPTH,
       aliases: env.QUERY_MAX_ALIASES,

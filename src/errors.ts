@@ -47,6 +47,8 @@ export const PUBLIC_ERROR_CODES = new Set([
   'RATE_LIMITED',
   'TOO_MANY_SUBSCRIPTIONS',
   'SERVICE_UNAVAILABLE',
+  'BAD_INPUT',
+  'REPLAY_CUT_SHORT',
 ]);
 
 export function unauthenticated(): GraphQLError {

@@ -15,6 +15,11 @@ export interface GraphQLContext {
   logger: Logger;
   /** The peer address, whose budget an anonymous caller draws on. */
   clientAddress?: string | null;
+  /**
+   * Draws the reading of `events` outbox events (a subscription's replay) from the caller's read
+   * budget; answers the refusal when it is spent. Set where subscriptions are served.
+   */
+  chargeReplay?: (events: number) => Promise<{ retryAfterSeconds: number } | null>;
 }
 
 /** Every root field names the roles that may use it; no key or a wrong one is UNAUTHENTICATED. */

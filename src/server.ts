@@ -25,7 +25,7 @@ import { requestLogger, runInRequestScope, type Logger } from './logger';
 import type { GatewayMetrics } from './metrics/metrics';
 import { operationLabel, operationOutcome, operationTelemetryPlugin, secondsSince } from './metrics/operation-telemetry';
 import type { ProviderRegistry } from './providers/registry';
-import { countRootFields } from './security/operation-classes';
+import { countRootFields, replayCost } from './security/operation-classes';
 import { createOperationChecker, queryLimitRules, queryParseOptions, withoutLimitDetails, withoutSuggestions } from './security/query-limits';
 import { rateLimitHolder, rateLimitPlugin } from './security/rate-limit.plugin';
 import { rateLimitedError, type OperationRateLimiter } from './security/rate-limiter';
@@ -175,7 +175,8 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
           return refuse([new GraphQLError('Unable to identify operation', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })], 'invalid');
         }
         const clientAddress = ctx.extra.request.socket.remoteAddress ?? null;
-        const refusal = await rateLimiter.consume(rateLimitHolder(ctx.extra.actor ?? null, clientAddress), countRootFields(checked.document, operation));
+        const holder = rateLimitHolder(ctx.extra.actor ?? null, clientAddress);
+        const refusal = await rateLimiter.consume(holder, countRootFields(checked.document, operation));
         if (refusal) {
           metrics.countRateLimited(refusal.operationClass);
           return refuse([rateLimitedError(refusal, 'websocket')], 'rate_limited');
@@ -193,6 +194,11 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
           logger: requestLogger(logger, requestId),
           clientAddress,
           startedAt,
+          async chargeReplay(events) {
+            const spent = await rateLimiter.consume(holder, replayCost(events));
+            if (spent) metrics.countRateLimited(spent.operationClass);
+            return spent;
+          },
         };
         return {
           schema: deps.schema,

@@ -21,6 +21,8 @@ export interface MetricsSources {
   pool: () => { used: number; free: number; pendingAcquires: number; pendingCreates: number; max: number } | null;
   reconcilerLastTickAt: () => Date | null;
   webSockets: () => { connections: number; subscriptions: number };
+  /** This instance's reader of the outbox, behind its live subscriptions. */
+  outbox: { lagSeconds(): Promise<number>; openGaps(): number };
 }
 
 /**
@@ -153,6 +155,26 @@ export class GatewayMetrics {
       registers,
       collect() {
         this.set(sources.webSockets().connections);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}outbox_lag_seconds`,
+      help: "Age of the oldest committed status change this instance's subscribers have not been handed yet; 0 when level",
+      registers,
+      async collect() {
+        try {
+          this.set(await sources.outbox.lagSeconds());
+        } catch (error) {
+          logger.warn({ err: error }, 'outbox lag unreadable');
+        }
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}outbox_open_gaps`,
+      help: 'Gaps in the outbox sequence this instance still watches for a late commit',
+      registers,
+      collect() {
+        this.set(sources.outbox.openGaps());
       },
     });
     new Gauge({

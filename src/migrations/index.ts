@@ -4,6 +4,7 @@ import { Migration20261127031836_device_token_encryption } from './Migration2026
 import { Migration20261127040533_outbox_transaction_order } from './Migration20261127040533_outbox_transaction_order';
 import { Migration20261128203940_webhooks } from './Migration20261128203940_webhooks';
 import { Migration20261128210724_cloudpayments } from './Migration20261128210724_cloudpayments';
+import { Migration20261128213630_outbox_sequence_and_refund_events } from './Migration20261128213630_outbox_sequence_and_refund_events';
 
 /** Every migration, in order. Listed here so that the same list runs from src, dist and tests. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -12,4 +13,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261127040533_outbox_transaction_order', class: Migration20261127040533_outbox_transaction_order },
   { name: 'Migration20261128203940_webhooks', class: Migration20261128203940_webhooks },
   { name: 'Migration20261128210724_cloudpayments', class: Migration20261128210724_cloudpayments },
+  { name: 'Migration20261128213630_outbox_sequence_and_refund_events', class: Migration20261128213630_outbox_sequence_and_refund_events },
 ];

@@ -16,7 +16,7 @@ export class SubscriptionResolver {
     description:
       'Every status change of matching payments, as it is committed; no filter means every payment the caller may see. With `since`, every change committed after that moment is replayed first.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, StatusChangedArgs, GraphQLContext>) =>
-      context.services.events.subscribe({ externalId: args.externalId, shopId: args.shopId }, args.since ?? null),
+      context.services.events.subscribe({ externalId: args.externalId, shopId: args.shopId }, args.since ?? null, context.chargeReplay ?? null),
   })
   paymentStatusChanged(
     @Root() change: StatusChange,
@@ -24,7 +24,8 @@ export class SubscriptionResolver {
     @Arg('shopId', () => Int, { nullable: true }) _shopId: number | null,
     @Arg('since', () => Date, {
       nullable: true,
-      description: 'Replay every change committed after this moment before going live, e.g. the changedAt of the last change seen before a reconnect.',
+      description:
+        'Replay every change committed after this moment before going live, e.g. the changedAt of the last change seen before a reconnect. At most EVENT_REPLAY_WINDOW_MS back (7 days by default); older is BAD_INPUT. A replay is charged to the read budget, one read per 100 changes.',
     })
     _since: Date | null,
   ): PaymentStatusChangeView {
@@ -34,6 +35,7 @@ export class SubscriptionResolver {
       previousStatus: change.previousStatus,
       status: change.status,
       changedAt: change.changedAt,
+      replayCutShort: change.replayCutShort ?? null,
     });
   }
 }

@@ -11,6 +11,14 @@ const PAYMENT_MUTATIONS: ReadonlySet<string> = new Set(['createKaspiPayment', 'r
 
 export type ClassCounts = Record<OperationClass, number>;
 
+/** Outbox events a replay may read for one operation of the reads budget. */
+export const REPLAY_EVENTS_PER_READ = 100;
+
+/** What replaying `events` status changes costs: one read per {@link REPLAY_EVENTS_PER_READ}, begun or not. */
+export function replayCost(events: number): ClassCounts {
+  return { payments: 0, admin: 0, reads: Math.ceil(events / REPLAY_EVENTS_PER_READ) };
+}
+
 /**
  * How many root fields of each class one operation calls. Every root field counts, aliased ones
  * one by one, including those reached through fragments; `@skip` and `@include` are ignored, so

@@ -38,7 +38,12 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
   const outboxLogger = logger.child({ component: 'outbox' });
   // Other instances hear of new status changes through Redis at once; without it, at their next poll.
   const notifier = config.redisUrl ? new RedisOutboxNotifier(config.redisUrl, outboxLogger) : null;
-  const events = new PaymentEventsService(em, config.eventPollMs, outboxLogger, notifier);
+  const events = new PaymentEventsService(
+    em,
+    { pollMs: config.eventPollMs, replayWindowMs: config.eventReplay.windowMs, replayMaxEvents: config.eventReplay.maxEvents },
+    outboxLogger,
+    notifier,
+  );
   const payments = new PaymentService(
     registry,
     audit,

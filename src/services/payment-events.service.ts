@@ -1,10 +1,14 @@
 import { createPubSub, Repeater } from '@graphql-yoga/subscription';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { GraphQLError } from 'graphql';
 import type { Logger } from '../logger';
-import { PaymentStatus } from '../domain/payment-status';
+import { OutboxEventKind, type OutboxEvent, type PaymentStatusChangedEvent } from '../domain/outbox-event';
+import type { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';
 import { PaymentEvent } from '../entities/payment-event.entity';
+import type { Refund, RefundStatus } from '../entities/refund.entity';
 import type { OutboxNotifier } from './outbox-notifier';
+import { hasRead, OutboxReader, type OutboxPosition } from './outbox-reader';
 
 /** A committed status change, as subscribers receive it. */
 export interface StatusChange {
@@ -13,6 +17,8 @@ export interface StatusChange {
   previousStatus: PaymentStatus | null;
   status: PaymentStatus;
   changedAt: Date;
+  /** Set on the last change of a replay that stopped before reaching the live changes. */
+  replayCutShort?: boolean;
 }
 
 export interface StatusChangeFilter {
@@ -20,35 +26,37 @@ export interface StatusChangeFilter {
   shopId?: number | null;
 }
 
-type Topics = Record<string, [StatusChange]>;
+/** Why a replay may stop early: the caller's budget said no, with when to come back. */
+export type ReplayCharge = (events: number) => Promise<{ retryAfterSeconds: number } | null>;
 
-/** A place in the outbox, as a reader keeps it; opaque outside this service. */
-export type OutboxPosition = string;
-
-/** One committed event, as the outbox reader hands it to a consumer. */
-export interface OutboxRecord {
-  eventId: string;
-  paymentId: string;
-  previousStatus: PaymentStatus | null;
-  status: PaymentStatus;
-  changedAt: Date;
+export interface PaymentEventsSettings {
+  /** How often the tail reads the outbox when nothing wakes it. */
+  pollMs: number;
+  /** How far back `since` may reach. */
+  replayWindowMs: number;
+  /** Most changes one subscription replays before it is cut short. */
+  replayMaxEvents: number;
 }
 
-const INITIAL_POSITION: OutboxPosition = '0:0';
+type Topics = Record<string, [StatusChange]>;
 
-const TAIL_BATCH = 1_000;
-const REPLAY_LIMIT = 10_000;
+const TAIL_BATCH = 500;
+/** Changes read per page of a replay; each page is charged before it is read. */
+export const REPLAY_PAGE = 100;
 
 /**
  * The transactional outbox of status changes. A change and its event are written in one
- * transaction ({@link recordChange}); every gateway process tails the event table and hands what
- * it finds to its own subscribers. A process that dies between the commit and the publish loses
- * nothing: the event is in the table, and a client that reconnects with `since` replays it.
+ * transaction ({@link recordChange}, {@link recordRefundChange}); every gateway process tails the
+ * event table through an {@link OutboxReader} and hands payment changes to its own subscribers. A
+ * process that dies between the commit and the publish loses nothing: the event is in the table,
+ * and a client that reconnects with `since` replays it.
  */
 export class PaymentEventsService {
+  /** The reader every consumer of the outbox uses, each with a position of its own. */
+  readonly reader = new OutboxReader();
   private readonly pubsub = createPubSub<Topics>();
-  /** The position of the last event handed to subscribers. */
-  private cursor: OutboxPosition = INITIAL_POSITION;
+  private readonly wakeListeners: Array<() => void> = [];
+  private position: OutboxPosition = { after: '0', gaps: [] };
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private tailing: Promise<void> | null = null;
@@ -56,7 +64,7 @@ export class PaymentEventsService {
 
   constructor(
     private readonly em: EntityManager,
-    private readonly pollMs: number,
+    private readonly settings: PaymentEventsSettings,
     private readonly logger: Logger,
     private readonly notifier: OutboxNotifier | null = null,
   ) {
@@ -64,67 +72,52 @@ export class PaymentEventsService {
   }
 
   /**
-   * Writes the event for a status change into the transaction `tx`, which must also hold the
-   * change itself: both commit, or neither.
+   * Writes the event for a payment's status change into the transaction `tx`, which must also hold
+   * the change itself: both commit, or neither. Takes the payment's row lock (a no-op when `tx`
+   * holds it already), so that its events are numbered in the order they commit.
    */
   async recordChange(tx: EntityManager, payment: Payment, previousStatus: PaymentStatus | null): Promise<void> {
-    const event = tx.create(PaymentEvent, {
-      paymentId: payment.id,
-      shopId: payment.shopId,
-      externalId: payment.externalId,
-      previousStatus,
-      status: payment.status,
-      changedAt: new Date(),
-    } as PaymentEvent);
-    tx.persist(event);
+    await holdRowLock(tx, payment.id);
+    tx.persist(
+      tx.create(PaymentEvent, {
+        kind: OutboxEventKind.PAYMENT_STATUS_CHANGED,
+        paymentId: payment.id,
+        shopId: payment.shopId,
+        externalId: payment.externalId,
+        previousStatus,
+        status: payment.status,
+        changedAt: new Date(),
+      } as PaymentEvent),
+    );
+  }
+
+  /**
+   * Writes the event for a refund's status change (`previous` is null for a refund just recorded)
+   * into the transaction `tx` that holds the change, under the payment's row lock like
+   * {@link recordChange}. Refund events go to the outbox's readers (webhooks), not to
+   * `paymentStatusChanged` subscribers.
+   */
+  async recordRefundChange(tx: EntityManager, refund: Refund, payment: Payment, previous: RefundStatus | null): Promise<void> {
+    await holdRowLock(tx, payment.id);
+    tx.persist(
+      tx.create(PaymentEvent, {
+        kind: OutboxEventKind.REFUND_STATUS_CHANGED,
+        paymentId: payment.id,
+        shopId: payment.shopId,
+        externalId: payment.externalId,
+        refundId: refund.id,
+        previousStatus: previous,
+        status: refund.status,
+        changedAt: new Date(),
+      } as PaymentEvent),
+    );
   }
 
   /** Starts tailing from the newest event: live subscribers see what is committed from now on. */
   async start(): Promise<void> {
-    this.cursor = await this.headPosition(this.em.fork());
+    this.position = await this.reader.head(this.em.fork());
     this.running = true;
-    this.schedule(this.pollMs);
-  }
-
-  /**
-   * The reader API for consumers that keep their own cursor (webhook deliveries): the position
-   * after every event committed so far.
-   */
-  async headPosition(em: EntityManager): Promise<OutboxPosition> {
-    const [newest] = await em.execute<Array<{ tx_id: string; id: string }>>(
-      `select tx_id::text as tx_id, id::text as id from payment_event
-        where tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by tx_id desc, id desc limit 1`,
-    );
-    return newest ? `${newest.tx_id}:${newest.id}` : INITIAL_POSITION;
-  }
-
-  /**
-   * Events committed after `position`, in commit order and never skipping one whose transaction
-   * commits late, at most `limit`; and the position after them. Runs in `em`'s transaction when it
-   * has one.
-   */
-  async readAfter(em: EntityManager, position: OutboxPosition, limit: number): Promise<{ records: OutboxRecord[]; position: OutboxPosition }> {
-    const [txId, id] = position.split(':');
-    const rows = await em.execute<EventRow[]>(
-      `select ${EVENT_COLUMNS} from payment_event
-        where (tx_id, id) > (?::xid8, ?::bigint)
-          and tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by tx_id, id limit ?`,
-      [txId, id, limit],
-    );
-    if (rows.length === 0) return { records: [], position };
-    const last = rows[rows.length - 1];
-    return {
-      records: rows.map((row) => ({
-        eventId: row.id,
-        paymentId: row.payment_id,
-        previousStatus: row.previous_status,
-        status: row.status,
-        changedAt: new Date(row.changed_at),
-      })),
-      position: `${last.tx_id}:${last.id}`,
-    };
+    this.schedule(this.settings.pollMs);
   }
 
   async stop(): Promise<void> {
@@ -145,7 +138,33 @@ export class PaymentEventsService {
     this.wakeLocal();
   }
 
+  /**
+   * Calls `listener` whenever events may have been committed, by this instance or (through the
+   * notifier) another one: a consumer with a reader of its own reads then instead of polling fast.
+   * A wake-up may be lost; a consumer still reads now and then.
+   *
+   * @returns a function that stops the calls.
+   */
+  onWake(listener: () => void): () => void {
+    this.wakeListeners.push(listener);
+    return () => {
+      const index = this.wakeListeners.indexOf(listener);
+      if (index >= 0) this.wakeListeners.splice(index, 1);
+    };
+  }
+
+  /** The age in seconds of the oldest committed event this instance's subscribers have not been handed. */
+  lagSeconds(): Promise<number> {
+    return this.reader.lagSeconds(this.em.fork(), this.position);
+  }
+
+  /** Gaps in the sequence this instance is still watching for a late commit. */
+  openGaps(): number {
+    return this.position.gaps.length;
+  }
+
   private wakeLocal(): void {
+    for (const listener of this.wakeListeners) listener();
     if (!this.running) return;
     if (this.tailing) {
       this.wakeRequested = true;
@@ -156,16 +175,22 @@ export class PaymentEventsService {
 
   /** Delivers everything committed so far; for shutdown and for tests that need a settled state. */
   async drain(): Promise<void> {
-    while ((await this.tailOnce()) === TAIL_BATCH) {
+    while ((await this.tailOnce()).more) {
       // keep going until a short batch says we are level with the table
     }
   }
 
   /**
    * Status changes matching `filter`: first every change committed after `since` (when given),
-   * then live ones, each exactly once.
+   * then live ones, each exactly once. The replay is read in pages of {@link REPLAY_PAGE}, each
+   * charged through `charge` before it is read; when the charge is refused or the replay reaches
+   * `replayMaxEvents`, its last change says `replayCutShort` and the subscription ends with a
+   * REPLAY_CUT_SHORT error saying from where to resume.
+   *
+   * @throws GraphQLError BAD_INPUT when `since` is further back than the replay window.
    */
-  subscribe(filter: StatusChangeFilter, since: Date | null): AsyncIterable<StatusChange> {
+  subscribe(filter: StatusChangeFilter, since: Date | null, charge: ReplayCharge | null = null): AsyncIterable<StatusChange> {
+    if (since) this.checkSince(since);
     const topic = topicFor(filter);
     const live = this.pubsub.subscribe(topic);
     const matches = (change: StatusChange) =>
@@ -176,14 +201,21 @@ export class PaymentEventsService {
       const iterator = live[Symbol.asyncIterator]();
       stop.then(() => iterator.return?.());
       // The live listener is registered by the first next(): ask for it before the replay query,
-      // so that nothing committed while the replay runs can fall between the two.
+      // so that nothing committed while the replay runs can fall between the two. From then on,
+      // live hands over every event the tail has not read yet.
       let pending = iterator.next();
+      const liveFrom = this.position;
+      // Only replayed events the live side may still hand over need remembering.
       const replayed = new Set<bigint>();
       try {
         if (since) {
-          for (const change of await this.replay(filter, since)) {
-            replayed.add(change.eventId);
+          const cut = await this.replay(filter, since, charge, async (change) => {
+            if (!hasRead(liveFrom, change.eventId.toString())) replayed.add(change.eventId);
             await push(change);
+          });
+          if (cut) {
+            stop(cut);
+            return;
           }
         }
         for (;;) {
@@ -191,7 +223,8 @@ export class PaymentEventsService {
           if (next.done) break;
           pending = iterator.next();
           const change = next.value;
-          if (replayed.has(change.eventId) || !matches(change)) continue;
+          if (!matches(change)) continue;
+          if (replayed.delete(change.eventId)) continue;
           await push(change);
         }
       } catch (error) {
@@ -202,85 +235,135 @@ export class PaymentEventsService {
     });
   }
 
-  private async replay(filter: StatusChangeFilter, since: Date): Promise<StatusChange[]> {
-    const conditions = ['changed_at > ?'];
-    const params: unknown[] = [since];
-    if (filter.shopId != null) {
-      conditions.push('shop_id = ?');
-      params.push(filter.shopId);
+  private checkSince(since: Date): void {
+    const oldest = Date.now() - this.settings.replayWindowMs;
+    if (Number.isNaN(since.getTime()) || since.getTime() < oldest) {
+      throw new GraphQLError(
+        `since may reach back at most ${describeWindow(this.settings.replayWindowMs)} (to ${new Date(oldest).toISOString()}); ` +
+          'read older changes from the payments and the audit log',
+        { extensions: { code: 'BAD_INPUT', field: ['since'] } },
+      );
     }
-    if (filter.externalId != null) {
-      conditions.push('external_id = ?');
-      params.push(filter.externalId);
+  }
+
+  /**
+   * Replays the matching payment changes committed after `since`, page by page, each page charged
+   * first and read on a fresh fork so that little is held between pages.
+   *
+   * @returns the error that ends the subscription when the replay was cut short, else null.
+   */
+  private async replay(
+    filter: StatusChangeFilter,
+    since: Date,
+    charge: ReplayCharge | null,
+    emit: (change: StatusChange) => Promise<void>,
+  ): Promise<GraphQLError | null> {
+    let after = '0';
+    let sent = 0;
+    // The last change of a page is held until it is known whether the replay goes on.
+    let held: StatusChange | null = null;
+    const cutShort = async (reason: string, retryAfterSeconds: number | null): Promise<GraphQLError> => {
+      if (held) await emit({ ...held, replayCutShort: true });
+      const resumeSince = held?.changedAt.toISOString() ?? since.toISOString();
+      return new GraphQLError(
+        `the replay stopped after ${sent} changes (${reason}); subscribe again with since: "${resumeSince}"` +
+          (retryAfterSeconds ? ` in ${retryAfterSeconds} s` : '') +
+          ' for the rest',
+        { extensions: { code: 'REPLAY_CUT_SHORT', resumeSince, ...(retryAfterSeconds ? { retryAfter: retryAfterSeconds } : {}) } },
+      );
+    };
+    for (;;) {
+      if (sent >= this.settings.replayMaxEvents) return cutShort(`at most ${this.settings.replayMaxEvents} are replayed at once`, null);
+      const refusal = charge ? await charge(REPLAY_PAGE) : null;
+      if (refusal) return cutShort("this API key's read budget is spent", refusal.retryAfterSeconds);
+      const em = this.em.fork();
+      const page = Math.min(REPLAY_PAGE, this.settings.replayMaxEvents - sent);
+      const events = await this.reader.history(em, { ...filter, since, kind: OutboxEventKind.PAYMENT_STATUS_CHANGED }, after, page);
+      const changes = await this.withPayments(em, events.filter(isPaymentChange));
+      for (const change of changes) {
+        if (held) await emit(held);
+        held = change;
+        sent += 1;
+      }
+      if (events.length < page) break;
+      after = events[events.length - 1].seq;
+      // Let requests and other subscriptions have the event loop between pages.
+      await new Promise((resolve) => setImmediate(resolve));
     }
-    const em = this.em.fork();
-    const rows = await em.getConnection().execute<EventRow[]>(
-      `select ${EVENT_COLUMNS} from payment_event where ${conditions.join(' and ')}
-        and tx_id < pg_snapshot_xmin(pg_current_snapshot())
-        order by tx_id, id limit ?`,
-      [...params, REPLAY_LIMIT],
-    );
-    return this.withPayments(
-      em,
-      rows.map((row) => ({ eventId: row.id, paymentId: row.payment_id, previousStatus: row.previous_status, status: row.status, changedAt: new Date(row.changed_at) })),
-    );
+    if (held) await emit(held);
+    return null;
   }
 
   private schedule(delayMs: number): void {
     if (this.timer) clearTimeout(this.timer);
     this.timer = setTimeout(() => {
       this.timer = null;
+      let next = this.settings.pollMs;
       this.tailing = this.tailOnce()
-        .then(() => undefined)
+        .then((batch) => {
+          if (batch.more) next = 0;
+          else if (batch.retryInMs !== null) next = Math.min(next, batch.retryInMs);
+        })
         .catch((error) => this.logger.error({ err: error }, 'outbox tail failed'))
         .finally(() => {
           this.tailing = null;
           if (!this.running) return;
           const again = this.wakeRequested;
           this.wakeRequested = false;
-          this.schedule(again ? 0 : this.pollMs);
+          this.schedule(again ? 0 : next);
         });
     }, delayMs);
     this.timer.unref();
   }
 
-  private async tailOnce(): Promise<number> {
+  private async tailOnce(): Promise<{ more: boolean; retryInMs: number | null }> {
     const em = this.em.fork();
-    const { records, position } = await this.readAfter(em, this.cursor, TAIL_BATCH);
-    if (records.length === 0) return 0;
-    const changes = await this.withPayments(em, records);
-    this.cursor = position;
+    const batch = await this.reader.read(em, this.position, { limit: TAIL_BATCH });
+    if (batch.abandonedGaps > 0) {
+      this.logger.warn({ gaps: batch.abandonedGaps }, 'outbox gaps never filled within the window; given up');
+    }
+    const changes = await this.withPayments(em, batch.events.filter(isPaymentChange));
+    // No await from here on: a subscriber registering now sees either the old position and these
+    // changes, or the new position and not them.
+    this.position = batch.position;
     for (const change of changes) {
       this.pubsub.publish(ALL_TOPIC, change);
       this.pubsub.publish(shopTopic(change.payment.shopId), change);
       if (change.payment.externalId) this.pubsub.publish(externalTopic(change.payment.externalId), change);
     }
-    return records.length;
+    return batch;
   }
 
-  private async withPayments(em: EntityManager, records: OutboxRecord[]): Promise<StatusChange[]> {
-    if (records.length === 0) return [];
-    const ids = [...new Set(records.map((record) => record.paymentId))];
+  private async withPayments(em: EntityManager, events: PaymentStatusChangedEvent[]): Promise<StatusChange[]> {
+    if (events.length === 0) return [];
+    const ids = [...new Set(events.map((event) => event.paymentId))];
     const payments = await em.find(Payment, { id: { $in: ids } }, { populate: ['refunds'] });
     const byId = new Map(payments.map((payment) => [payment.id, payment]));
-    return records.flatMap((record) => {
-      const payment = byId.get(record.paymentId);
+    return events.flatMap((event) => {
+      const payment = byId.get(event.paymentId);
       if (!payment) return [];
-      return [{ eventId: BigInt(record.eventId), payment, previousStatus: record.previousStatus, status: record.status, changedAt: record.changedAt }];
+      return [{ eventId: BigInt(event.seq), payment, previousStatus: event.previousStatus, status: event.status, changedAt: event.changedAt }];
     });
   }
 }
 
-interface EventRow {
-  id: string;
-  tx_id: string;
-  payment_id: string;
-  previous_status: PaymentStatus | null;
-  status: PaymentStatus;
-  changed_at: Date | string;
+/**
+ * Takes the payment's row lock in `tx` before its event is numbered. Every writer of a payment's
+ * statuses already holds it (the lock is re-entrant, so this costs a round trip); a payment that
+ * `tx` is creating has no row yet, and nobody else can write its events.
+ */
+async function holdRowLock(tx: EntityManager, paymentId: string): Promise<void> {
+  await tx.getConnection().execute(`select 1 from payment where id = ? for no key update`, [paymentId], 'all', tx.getTransactionContext());
 }
 
-const EVENT_COLUMNS = 'id::text as id, tx_id::text as tx_id, payment_id, previous_status, status, changed_at';
+function isPaymentChange(event: OutboxEvent): event is PaymentStatusChangedEvent {
+  return event.kind === OutboxEventKind.PAYMENT_STATUS_CHANGED;
+}
+
+function describeWindow(ms: number): string {
+  const hours = ms / 3_600_000;
+  return hours >= 24 && hours % 24 === 0 ? `${hours / 24} days` : `${Math.round(ms / 60_000)} minutes`;
+}
 
 const ALL_TOPIC = 'status';
 const shopTopic = (shopId: number) => `status:shop:${shopId}`;

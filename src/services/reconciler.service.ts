@@ -177,14 +177,20 @@ export class ReconcilerService {
 
   private async recoverInterruptedRefunds(): Promise<void> {
     await inTransaction(this.em, async (tx) => {
-      const stale = await tx.find(
-        Refund,
-        { status: RefundStatus.PENDING, createdAt: { $lt: new Date(Date.now() - this.settings.pendingRecoveryMs) } },
-        { lockMode: LockMode.PESSIMISTIC_PARTIAL_WRITE, limit: this.settings.batchSize },
+      // The payment's row lock comes with the refund's, as for every writer of its events; skipping
+      // what another writer holds keeps the two locks from being taken in opposite orders.
+      const claimed = await tx.getConnection().execute<Array<{ id: string }>>(
+        `select r.id from refund r join payment p on p.id = r.payment_id
+          where r.status = ? and r.created_at < ?
+          limit ? for no key update of r, p skip locked`,
+        [RefundStatus.PENDING, new Date(Date.now() - this.settings.pendingRecoveryMs), this.settings.batchSize],
+        'all',
+        tx.getTransactionContext(),
       );
-      await tx.populate(stale, ['payment']);
+      const stale = claimed.length === 0 ? [] : await tx.find(Refund, { id: { $in: claimed.map((row) => row.id) } }, { populate: ['payment'] });
       for (const refund of stale) {
         refund.status = RefundStatus.UNKNOWN;
+        await this.events.recordRefundChange(tx, refund, refund.payment, RefundStatus.PENDING);
         refund.errorCode = ErrorCode.PROVIDER_UNAVAILABLE;
         refund.errorMessage = 'the request was interrupted before the provider answered; the amount stays reserved';
         this.audit.record(tx, {
@@ -200,5 +206,6 @@ export class ReconcilerService {
         });
       }
     });
+    this.events.wake();
   }
 }

@@ -97,6 +97,7 @@ export class RefundService {
       throw error;
     }
     if ('refused' in reservation) return reservation.refused;
+    this.events.wake();
 
     const { refund, payment } = reservation;
     const outcome = await callProvider(() =>
@@ -130,6 +131,7 @@ export class RefundService {
         return userError(ErrorCode.BAD_INPUT, `only an UNKNOWN refund can be resolved; this one is ${refund.status}`, ['input', 'refundId']);
       }
       this.settleUnknown(refund, payment, input.outcome, `resolved by ${ctx.actor.label}: ${reason}`);
+      await this.events.recordRefundChange(tx, refund, payment, RefundStatus.UNKNOWN);
       this.audit.record(tx, {
         ...auditBase(payment),
         operationType: LogOperation.RESOLVE,
@@ -143,6 +145,7 @@ export class RefundService {
       return null;
     });
     if (refusal) return { refund: null, payment: null, errors: [refusal] };
+    this.events.wake();
     const refund = await ctx.em.fork().findOneOrFail(Refund, { id: found.id }, { populate: ['payment', 'payment.refunds'] });
     return { refund, payment: refund.payment, errors: [] };
   }
@@ -171,7 +174,7 @@ export class RefundService {
     );
     if (outcome.kind !== 'ok') return 0;
 
-    return inTransaction(em, async (tx) => {
+    const settled = await inTransaction(em, async (tx) => {
       const locked = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       const refunds = await tx.find(Refund, { payment: paymentId });
       // A refund still in flight would make the provider's figure a moving target.
@@ -185,6 +188,7 @@ export class RefundService {
       const settled = unknown.map((refund) => [refund, succeededIds.has(refund.id) ? 'SUCCEEDED' : 'FAILED'] as const);
       for (const [refund, result] of settled) {
         this.settleUnknown(refund, locked, result, `settled from the provider's refundable amount (${tiynToTengeString(outcome.value.available)} tenge left)`);
+        await this.events.recordRefundChange(tx, refund, locked, RefundStatus.UNKNOWN);
         this.audit.record(tx, {
           ...auditBase(locked),
           operationType: LogOperation.REFUND,
@@ -198,6 +202,8 @@ export class RefundService {
       }
       return settled.length;
     });
+    if (settled > 0) this.events.wake();
+    return settled;
   }
 
   private settleUnknown(refund: Refund, payment: Payment, result: 'SUCCEEDED' | 'FAILED', note: string): void {
@@ -262,6 +268,7 @@ export class RefundService {
       requestId: ctx.requestId,
     } as Refund);
     tx.persist(refund);
+    await this.events.recordRefundChange(tx, refund, payment, null);
     this.audit.record(tx, {
       ...auditBase(payment),
       operationType: LogOperation.REFUND,
@@ -283,7 +290,9 @@ export class RefundService {
     await inTransaction(ctx.em, async (tx) => {
       const refund = await tx.findOneOrFail(Refund, { id: refundId }, { populate: ['payment'] });
       const payment = await tx.findOneOrFail(Payment, { id: refund.payment.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const previous = refund.status;
       this.settle(refund, payment, outcome);
+      if (refund.status !== previous) await this.events.recordRefundChange(tx, refund, payment, previous);
       this.audit.record(tx, {
         ...auditBase(payment),
         operationType: LogOperation.REFUND,
@@ -296,6 +305,7 @@ export class RefundService {
         details: outcome.kind === 'ok' ? { returnOperationId: refund.returnOperationId } : { outcome: outcome.kind, detail: outcome.detail },
       });
     });
+    this.events.wake();
     const refund = await ctx.em.fork().findOneOrFail(Refund, { id: refundId }, { populate: ['payment', 'payment.refunds'] });
     return { refund, payment: refund.payment, errors: refundErrors(refund) };
   }

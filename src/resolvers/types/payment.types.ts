@@ -121,4 +121,11 @@ export class PaymentStatusChangeView {
 
   @Field(() => Date)
   changedAt!: Date;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'True on the last change of a `since` replay that stopped early (too many changes, or the read budget spent): the subscription then ends with a REPLAY_CUT_SHORT error. Subscribe again with `since` set to this `changedAt` for the rest. Null otherwise.',
+  })
+  replayCutShort!: boolean | null;
 }

@@ -6,7 +6,7 @@ import type { Logger } from '../../logger';
 import type { AddressLookup, WebhookTargetPolicy } from '../../security/webhook-target';
 import type { PaymentEventsService } from '../payment-events.service';
 import type { WebhookDeliveryService } from './webhook-delivery.service';
-import { FANOUT_BATCH, WebhookFanout } from './webhook-fanout';
+import { WebhookFanout } from './webhook-fanout';
 import { postWebhook } from './webhook-sender';
 import { signedHeaders, signingSecrets } from './webhook-signing';
 
@@ -46,6 +46,8 @@ export class WebhookDispatcher {
   private again = false;
   private running = false;
   private unsubscribe: (() => void) | null = null;
+  /** Events held back behind a gap in the outbox: when to read it again, sooner than the poll. */
+  private fanoutRetryInMs: number | null = null;
 
   constructor(
     private readonly em: EntityManager,
@@ -88,21 +90,9 @@ export class WebhookDispatcher {
     this.schedule(0);
   }
 
-  /** Any committed status change here (or, through Redis, on another instance) is a reason to fan out now. */
+  /** Any committed change here (or, through Redis, on another instance) is a reason to fan out now. */
   private listenToOutbox(): void {
-    const changes = this.outbox.subscribe({}, null)[Symbol.asyncIterator]();
-    let open = true;
-    this.unsubscribe = () => {
-      open = false;
-      void changes.return?.();
-    };
-    void (async () => {
-      while (open) {
-        const next = await changes.next();
-        if (next.done) return;
-        this.wake();
-      }
-    })().catch((error) => this.logger.error({ err: error }, 'webhook wake-up stream failed'));
+    this.unsubscribe = this.outbox.onWake(() => this.wake());
   }
 
   private schedule(delayMs: number): void {
@@ -116,7 +106,9 @@ export class WebhookDispatcher {
           if (!this.running) return;
           const again = this.again;
           this.again = false;
-          this.schedule(again ? 0 : this.options.settings.pollMs);
+          const heldBack = this.fanoutRetryInMs;
+          this.fanoutRetryInMs = null;
+          this.schedule(again ? 0 : Math.min(this.options.settings.pollMs, heldBack ?? Infinity));
         });
     }, delayMs);
     this.timer.unref();
@@ -133,7 +125,10 @@ export class WebhookDispatcher {
       const batch = await this.fanout.runOnce();
       if (!batch) return total;
       total += batch.events;
-      if (batch.events < FANOUT_BATCH) return total;
+      if (!batch.more) {
+        this.fanoutRetryInMs = batch.retryInMs;
+        return total;
+      }
     }
   }
 

@@ -1,11 +1,14 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { WebhookEventType } from '../../domain/webhook-delivery';
+import { OutboxEventKind, type OutboxEvent } from '../../domain/outbox-event';
 import { Payment } from '../../entities/payment.entity';
+import { Refund } from '../../entities/refund.entity';
 import { WebhookDelivery } from '../../entities/webhook-delivery.entity';
 import { WebhookEndpoint } from '../../entities/webhook-endpoint.entity';
 import { inTransaction } from '../context';
-import type { OutboxRecord, PaymentEventsService } from '../payment-events.service';
-import { paymentStatusChangedBody } from './webhook-body';
+import { decodePosition, encodePosition } from '../outbox-reader';
+import type { PaymentEventsService } from '../payment-events.service';
+import { paymentStatusChangedBody, refundStatusChangedBody } from './webhook-body';
 import { newWebhookId } from './webhook-signing';
 
 const CURSOR_NAME = 'deliveries';
@@ -33,8 +36,11 @@ export class WebhookFanout {
     private readonly scheduleLength: () => number,
   ) {}
 
-  /** One batch. @returns how many events it read, or null when another instance holds the cursor. */
-  async runOnce(): Promise<{ events: number; deliveries: number } | null> {
+  /**
+   * One batch. @returns how many events it read and whether to read again at once (`more`) or
+   * soon (`retryInMs`, events held behind a gap), or null when another instance holds the cursor.
+   */
+  async runOnce(): Promise<{ events: number; deliveries: number; more: boolean; retryInMs: number | null } | null> {
     return inTransaction(this.em, async (tx) => {
       const [cursor] = await tx.execute<Array<{ position: string }>>(
         `select position from webhook_fanout_cursor where name = ? for update skip locked`,
@@ -44,11 +50,14 @@ export class WebhookFanout {
         await this.createCursor(tx);
         return null;
       }
-      const { records, position } = await this.outbox.readAfter(tx, cursor.position, FANOUT_BATCH);
-      if (records.length === 0) return { events: 0, deliveries: 0 };
-      const deliveries = await this.fanOut(tx, records);
-      await tx.execute(`update webhook_fanout_cursor set position = ?, updated_at = now() where name = ?`, [position, CURSOR_NAME]);
-      return { events: records.length, deliveries };
+      const batch = await this.outbox.reader.read(tx, decodePosition(cursor.position), { limit: FANOUT_BATCH });
+      const deliveries = batch.events.length > 0 ? await this.fanOut(tx, batch.events) : 0;
+      // The position moves even without events, as gaps are passed or given up.
+      const position = encodePosition(batch.position);
+      if (position !== cursor.position) {
+        await tx.execute(`update webhook_fanout_cursor set position = ?, updated_at = now() where name = ?`, [position, CURSOR_NAME]);
+      }
+      return { events: batch.events.length, deliveries, more: batch.more, retryInMs: batch.retryInMs };
     });
   }
 
@@ -57,14 +66,14 @@ export class WebhookFanout {
    * earlier is owed to anyone. Two instances starting at once both try; one row wins.
    */
   private async createCursor(tx: EntityManager): Promise<void> {
-    const head = await this.outbox.headPosition(tx);
+    const head = encodePosition(await this.outbox.reader.head(tx));
     await tx.execute(`insert into webhook_fanout_cursor (name, position) values (?, ?) on conflict (name) do nothing`, [CURSOR_NAME, head]);
   }
 
-  private async fanOut(tx: EntityManager, records: OutboxRecord[]): Promise<number> {
+  private async fanOut(tx: EntityManager, events: OutboxEvent[]): Promise<number> {
     const endpoints = await tx.find(WebhookEndpoint, { isActive: true, deletedAt: null });
     if (endpoints.length === 0) return 0;
-    const announcements = await this.announce(tx, records);
+    const announcements = await this.announce(tx, events);
     let created = 0;
     for (const announcement of announcements) {
       for (const endpoint of endpoints) {
@@ -90,19 +99,35 @@ export class WebhookFanout {
   }
 
   /** What each event says, read once for all endpoints. */
-  private async announce(tx: EntityManager, records: OutboxRecord[]): Promise<Announcement[]> {
-    const ids = [...new Set(records.map((record) => record.paymentId))];
-    const payments = new Map((await tx.find(Payment, { id: { $in: ids } })).map((payment) => [payment.id, payment]));
+  private async announce(tx: EntityManager, events: OutboxEvent[]): Promise<Announcement[]> {
+    const paymentIds = [...new Set(events.map((event) => event.paymentId))];
+    const refundIds = [...new Set(events.flatMap((event) => (event.kind === OutboxEventKind.REFUND_STATUS_CHANGED ? [event.refundId] : [])))];
+    const payments = new Map((await tx.find(Payment, { id: { $in: paymentIds } })).map((payment) => [payment.id, payment]));
+    const refunds = new Map(
+      (refundIds.length > 0 ? await tx.find(Refund, { id: { $in: refundIds } }) : []).map((refund) => [refund.id, refund]),
+    );
     const now = new Date();
-    return records.flatMap((record): Announcement[] => {
-      const payment = payments.get(record.paymentId);
+    return events.flatMap((event): Announcement[] => {
+      const payment = payments.get(event.paymentId);
       if (!payment) return [];
+      if (event.kind === OutboxEventKind.REFUND_STATUS_CHANGED) {
+        const refund = refunds.get(event.refundId);
+        if (!refund) return [];
+        return [
+          {
+            eventId: event.seq,
+            eventType: WebhookEventType.REFUND_STATUS_CHANGED,
+            shopId: payment.shopId,
+            body: refundStatusChangedBody({ refund, payment, previousStatus: event.previousStatus, status: event.status, changedAt: event.changedAt }, now),
+          },
+        ];
+      }
       return [
         {
-          eventId: record.eventId,
+          eventId: event.seq,
           eventType: WebhookEventType.PAYMENT_STATUS_CHANGED,
           shopId: payment.shopId,
-          body: paymentStatusChangedBody({ payment, previousStatus: record.previousStatus, status: record.status, changedAt: record.changedAt }, now),
+          body: paymentStatusChangedBody({ payment, previousStatus: event.previousStatus, status: event.status, changedAt: event.changedAt }, now),
         },
       ];
     });

@@ -1,0 +1,164 @@
+import { Client } from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, reachablePostgres, type TestDatabase } from '../support/database';
+import { collect, eventually, startTestGateway, type TestGateway } from '../support/gateway';
+
+const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`;
+const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
+const STATUS = `query ($id: ID!) { payment(id: $id) { status } }`;
+const CHANGES = `subscription ($shopId: Int, $since: DateTime) { paymentStatusChanged(shopId: $shopId, since: $since) { id previousStatus status changedAt payment { id } } }`;
+
+interface Change {
+  paymentStatusChanged: { id: string; previousStatus: string | null; status: string; changedAt: string; payment: { id: string } };
+}
+
+async function routeShop(gw: TestGateway, shopId: number): Promise<void> {
+  const created = await gw.gql(CREATE_CONFIG, { input: { shopId, organizationBin: '891027350515', deviceToken: '66cbf4e5-0193-45f3-8d97-362c98374466' } });
+  expect(created.data.createConfig.errors).toEqual([]);
+}
+
+async function createPayment(gw: TestGateway, shopId: number, amount = 100): Promise<{ id: string; externalId: string }> {
+  const created = await gw.gql(CREATE, { input: { shopId, amount, phone: '77015211545' } });
+  expect(created.data.createKaspiPayment.errors).toEqual([]);
+  return created.data.createKaspiPayment.payment;
+}
+
+/** Waits until the gateway has `count` subscriptions open, so that what follows is live. */
+async function subscribed(gw: TestGateway, count: number): Promise<void> {
+  await eventually(async () => {
+    const { body } = await gw.gateway.metrics.render();
+    const open = Number(/^kaspi_gateway_open_subscriptions (\d+)/m.exec(body)?.[1] ?? 0);
+    return open >= count ? true : undefined;
+  }, 10_000, `${count} open subscriptions`);
+}
+
+const ids = (events: Change[]) => events.map((event) => event.paymentStatusChanged.id);
+const ofPayment = (events: Change[], paymentId: string) =>
+  events.filter((event) => event.paymentStatusChanged.payment.id === paymentId).map((event) => event.paymentStatusChanged.status);
+
+describe('status changes reach subscribers whatever the transaction counter and other sessions do', () => {
+  let gw: TestGateway;
+
+  afterEach(async () => {
+    await gw?.stop();
+  });
+
+  it('delivers every change once and in order, live and replayed, while transaction ids cross a power of ten', async () => {
+    const SHOP = 61;
+    gw = await startTestGateway();
+    await routeShop(gw, SHOP);
+    const sql = <T>(query: string) => gw.gateway.orm.em.fork().getConnection().execute<T[]>(query);
+    const currentXid = async () => Number((await sql<{ xid: string }>('select pg_current_xact_id()::text as xid'))[0].xid);
+    const startXid = await currentXid();
+    const boundary = 10 ** Math.ceil(Math.log10(startXid + 50));
+    // Each statement of a simple query with its own begin/commit is a transaction of its own.
+    while ((await currentXid()) < boundary - 12) {
+      const burn = Math.min(2_000, boundary - 12 - (await currentXid()));
+      await sql(Array.from({ length: burn }, () => 'begin; select pg_current_xact_id(); commit;').join(' '));
+    }
+
+    const startedAt = new Date();
+    const live = collect<Change>(gw.subscribe(), CHANGES, { shopId: SHOP });
+    await subscribed(gw, 1);
+    const payments: Array<{ id: string; externalId: string }> = [];
+    const eventXids = async () => (await sql<{ xid: string }>(`select xmin::text as xid from payment_event`)).map((row) => Number(row.xid));
+    // Changes are written on both sides of the boundary; keep going until some are past it.
+    while (payments.length < 4 || !(await eventXids()).some((xid) => xid > boundary + 2)) {
+      expect(payments.length, 'payments needed to cross the boundary').toBeLessThan(60);
+      const payment = await createPayment(gw, SHOP, 100 + payments.length);
+      gw.gateway.sandbox!.simulateCustomer(payment.externalId, 'confirm');
+      payments.push(payment);
+    }
+    const xids = await eventXids();
+    expect(xids.some((xid) => xid < boundary)).toBe(true);
+
+    for (const { id } of payments) {
+      await eventually(async () => ((await gw.gql(STATUS, { id })).data.payment.status === 'PROCESSED' ? true : undefined), 20_000, 'a payment to be paid');
+    }
+    const seen = await live.waitFor((events) => events.length >= payments.length * 2, 20_000);
+    await gw.gateway.services.events.drain();
+    expect(new Set(ids(seen)).size).toBe(seen.length);
+    for (const { id } of payments) expect(ofPayment(seen, id), `changes of ${id}`).toEqual(['WAITING', 'PROCESSED']);
+
+    const replay = collect<Change>(gw.subscribe(), CHANGES, { shopId: SHOP, since: new Date(startedAt.getTime() - 1_000).toISOString() });
+    const replayed = await replay.waitFor((events) => events.length >= seen.length, 20_000);
+    expect(ids(replayed)).toEqual([...ids(seen)].sort((a, b) => Number(BigInt(a) - BigInt(b))));
+    expect(new Set(ids(replayed))).toEqual(new Set(ids(seen)));
+  }, 120_000);
+});
+
+describe('status changes while other sessions hold transactions open (skipped where no PostgreSQL server answers)', () => {
+  let postgres: string | null = null;
+  let gw: TestGateway;
+  let own: TestDatabase;
+  let elsewhere: TestDatabase;
+  const clients: Client[] = [];
+  const SHOP = 62;
+
+  const session = async (url: string) => {
+    const client = new Client({ connectionString: url });
+    await client.connect();
+    clients.push(client);
+    return client;
+  };
+
+  beforeAll(async () => {
+    postgres = await reachablePostgres();
+    if (!postgres) return;
+    elsewhere = await createTestDatabase(postgres);
+    own = await createTestDatabase(postgres);
+    gw = await startTestGateway({ DATABASE_URL: own.url!, DATABASE_POOL_MAX: '10' });
+    await routeShop(gw, SHOP);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const client of clients) await client.end().catch(() => undefined);
+    await gw?.stop();
+    await elsewhere?.drop();
+    await own?.drop();
+  });
+
+  it('delivers a change while a transaction in another database stays open', async (ctx) => {
+    if (!postgres) ctx.skip();
+    const other = await session(elsewhere.url!);
+    await other.query('begin');
+    await other.query('select pg_current_xact_id()');
+
+    const live = collect<Change>(gw.subscribe(), CHANGES, { shopId: SHOP });
+    await subscribed(gw, 1);
+    const payment = await createPayment(gw, SHOP);
+    const committedAt = Date.now();
+    await live.waitFor((events) => ofPayment(events, payment.id).includes('WAITING'));
+    const delayMs = Date.now() - committedAt;
+    // Still open: the change did not wait for it.
+    expect((await other.query('select pg_current_xact_id_if_assigned() is not null as open')).rows[0].open).toBe(true);
+    console.info(`change delivered ${delayMs} ms after its commit while another database held a transaction open`);
+    await other.query('rollback');
+  });
+
+  it('delivers the changes after a gap while the gap stays open, then the late change once when it commits', async (ctx) => {
+    if (!postgres) ctx.skip();
+    const earlier = await createPayment(gw, SHOP, 201);
+    const live = collect<Change>(gw.subscribe(), CHANGES, { shopId: SHOP });
+    await subscribed(gw, 2);
+
+    // A writer of the gateway's own database takes a sequence number and does not commit yet.
+    const writer = await session(own.url!);
+    await writer.query('begin');
+    await writer.query(
+      `insert into payment_event (kind, payment_id, shop_id, external_id, previous_status, status) values ('payment.status_changed', $1, $2, $3, 'WAITING', 'WAITING')`,
+      [earlier.id, SHOP, earlier.externalId],
+    );
+    const later = await createPayment(gw, SHOP, 202);
+    await live.waitFor((events) => ofPayment(events, later.id).includes('WAITING'));
+    expect(ofPayment(live.events, earlier.id)).toEqual([]);
+
+    await writer.query('commit');
+    await live.waitFor((events) => ofPayment(events, earlier.id).length > 0);
+    const third = await createPayment(gw, SHOP, 203);
+    await live.waitFor((events) => ofPayment(events, third.id).includes('WAITING'));
+    await gw.gateway.services.events.drain();
+    expect(ofPayment(live.events, earlier.id)).toEqual(['WAITING']);
+    expect(new Set(ids(live.events)).size).toBe(live.events.length);
+  });
+});
