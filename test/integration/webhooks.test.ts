@@ -5,6 +5,7 @@ import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from
 
 const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code message } } }`;
 const CREATE_PAYMENT = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code message } } }`;
+const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id amount status } errors { code message } } }`;
 const ENDPOINT_FIELDS = 'id url events shopIds description isActive disabledReason createdAt updatedAt';
 const CREATE_ENDPOINT = `mutation ($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { ${ENDPOINT_FIELDS} } secret errors { code message field } } }`;
 const UPDATE_ENDPOINT = `mutation ($id: ID!, $input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(id: $id, input: $input) { endpoint { ${ENDPOINT_FIELDS} } secret errors { code message field } } }`;
@@ -54,7 +55,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     await receiver?.close();
   });
 
-  it('announces a payment going WAITING then PROCESSED, signed so that the library accepts it, with no phone or secret in the body', async () => {
+  it('announces a payment going WAITING then PROCESSED and its refund, signed so that the library accepts it, with no phone or secret in the body', async () => {
     const { endpoint, secret } = await createEndpoint('/shop-8', { shopIds: [8], description: 'Main backend' });
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/);
     expect(endpoint).toMatchObject({ events: ['PAYMENT_STATUS_CHANGED', 'REFUND_STATUS_CHANGED'], shopIds: [8], isActive: true, disabledReason: null });
@@ -86,7 +87,21 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     const text = JSON.stringify(hooks.map((hook) => hook.body));
     for (const secretText of ['7015211545', DEVICE_TOKEN, secret, 'whsec_']) expect(text).not.toContain(secretText);
 
-    const deliveries = await deliveriesOf(endpoint.id);
+    const refunded = await gw.gql(REFUND, { input: { shopId: 8, externalId: payment.externalId, amount: 40 } });
+    expect(refunded.data.refund.errors).toEqual([]);
+    const refundId = refunded.data.refund.refund.id;
+    const refundHooks = (
+      await receiver.waitFor((received) => at('/shop-8', payment.id)(received).some((hook) => hook.body.type === 'refund.status_changed' && hook.body.data.status === 'SUCCEEDED'))
+    ).filter((hook) => hook.path === '/shop-8' && hook.body.type === 'refund.status_changed');
+    expect(refundHooks.map((hook) => `${hook.body.data.previousStatus}->${hook.body.data.status}`)).toEqual(['null->PENDING', 'PENDING->SUCCEEDED']);
+    expect(refundHooks.every((hook) => hook.verifiedWith.some(Boolean))).toBe(true);
+    expect(refundHooks[1].body.data).toMatchObject({
+      refund: { id: refundId, amount: 40, status: 'SUCCEEDED' },
+      payment: { id: payment.id, amount: 100, refundedAmount: 40, status: 'PROCESSED' },
+    });
+    expect(JSON.stringify(refundHooks.map((hook) => hook.body))).not.toContain('7015211545');
+
+    const deliveries = (await deliveriesOf(endpoint.id)).filter((delivery) => delivery.eventType === 'PAYMENT_STATUS_CHANGED');
     expect(deliveries).toHaveLength(2);
     expect(deliveries.every((delivery) => delivery.status === 'SUCCEEDED' && delivery.attempts === 1 && delivery.lastResponseStatus === 200)).toBe(true);
     expect(deliveries.map((delivery) => delivery.eventId).sort()).toEqual(hooks.map((hook) => hook.webhookId).sort());
