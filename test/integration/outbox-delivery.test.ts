@@ -1,10 +1,11 @@
 import { Client } from 'pg';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, reachablePostgres, type TestDatabase } from '../support/database';
 import { collect, eventually, startTestGateway, type TestGateway } from '../support/gateway';
 
 const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`;
 const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
+const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id status } errors { code } } }`;
 const STATUS = `query ($id: ID!) { payment(id: $id) { status } }`;
 const CHANGES = `subscription ($shopId: Int, $since: DateTime) { paymentStatusChanged(shopId: $shopId, since: $since) { id previousStatus status changedAt payment { id } } }`;
 
@@ -39,13 +40,16 @@ const ofPayment = (events: Change[], paymentId: string) =>
 describe('status changes reach subscribers whatever the transaction counter and other sessions do', () => {
   let gw: TestGateway;
 
-  afterEach(async () => {
+  beforeAll(async () => {
+    gw = await startTestGateway();
+  });
+
+  afterAll(async () => {
     await gw?.stop();
   });
 
   it('delivers every change once and in order, live and replayed, while transaction ids cross a power of ten', async () => {
     const SHOP = 61;
-    gw = await startTestGateway();
     await routeShop(gw, SHOP);
     const sql = <T>(query: string) => gw.gateway.orm.em.fork().getConnection().execute<T[]>(query);
     const currentXid = async () => Number((await sql<{ xid: string }>('select pg_current_xact_id()::text as xid'))[0].xid);
@@ -85,6 +89,37 @@ describe('status changes reach subscribers whatever the transaction counter and 
     expect(ids(replayed)).toEqual([...ids(seen)].sort((a, b) => Number(BigInt(a) - BigInt(b))));
     expect(new Set(ids(replayed))).toEqual(new Set(ids(seen)));
   }, 120_000);
+
+  it("writes a refund's status changes to the outbox for its readers, and keeps them from paymentStatusChanged subscribers", async () => {
+    const SHOP = 63;
+    await routeShop(gw, SHOP);
+    const reader = gw.gateway.services.events.reader;
+    const start = await reader.head(gw.gateway.orm.em.fork());
+    const live = collect<Change>(gw.subscribe(), CHANGES, { shopId: SHOP });
+    await subscribed(gw, 2);
+    const payment = await createPayment(gw, SHOP);
+    gw.gateway.sandbox!.simulateCustomer(payment.externalId, 'confirm');
+    await eventually(async () => ((await gw.gql(STATUS, { id: payment.id })).data.payment.status === 'PROCESSED' ? true : undefined), 20_000, 'the payment to be paid');
+    const refunded = await gw.gql(REFUND, { input: { shopId: SHOP, externalId: payment.externalId, amount: 40 } });
+    expect(refunded.data.refund.errors).toEqual([]);
+    const refundId = refunded.data.refund.refund.id;
+
+    await gw.gateway.services.events.drain();
+    const { events } = await reader.read(gw.gateway.orm.em.fork(), start);
+    const ofThisPayment = events.filter((event) => event.paymentId === payment.id);
+    expect(ofThisPayment.map((event) => [event.kind, event.refundId, event.previousStatus, event.status])).toEqual([
+      ['payment.status_changed', null, 'PENDING', 'WAITING'],
+      ['payment.status_changed', null, 'WAITING', 'PROCESSED'],
+      ['refund.status_changed', refundId, null, 'PENDING'],
+      ['refund.status_changed', refundId, 'PENDING', 'SUCCEEDED'],
+    ]);
+    const paymentChanges = ofThisPayment.filter((event) => event.kind === 'payment.status_changed').map((event) => event.seq);
+    expect(ids(live.events)).toEqual(paymentChanges);
+
+    const { body } = await gw.gateway.metrics.render();
+    expect(body).toMatch(/^kaspi_gateway_outbox_lag_seconds 0$/m);
+    expect(body).toMatch(/^kaspi_gateway_outbox_open_gaps \d+$/m);
+  });
 });
 
 describe('status changes while other sessions hold transactions open (skipped where no PostgreSQL server answers)', () => {
