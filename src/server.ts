@@ -320,8 +320,12 @@ export async function createServer(deps: ServerDeps): Promise<GatewayServer> {
       expressMiddleware(apollo, {
         context: async ({ req, res }): Promise<GraphQLContext> => {
           const requestId = res.locals.requestId as string;
+          let em: GraphQLContext['em'] | null = null;
           return {
-            em: deps.orm.em.fork(),
+            // A fork is a unit of work, an identity map and loaders: made for the operations that read or write.
+            get em() {
+              return (em ??= deps.orm.em.fork());
+            },
             actor: res.locals.actor as Actor,
             requestId,
             services,

@@ -91,6 +91,10 @@ export interface StartGatewayOptions {
   nodeFlags?: string[];
   /** Reach PostgreSQL through this loopback port (a relay that counts what goes over the wire). */
   databaseRelayPort?: number;
+  /** Another build's entry point than the run's, for a side-by-side comparison of two builds. */
+  entry?: string;
+  /** A command to run it under (see `NodeProcessOptions.wrapper`), with the time it may take to be ready. */
+  wrapper?: { command: string[]; readyTimeoutMs: number };
 }
 
 /**
@@ -132,10 +136,12 @@ export async function startBenchGateway(run: RunContext, options: StartGatewayOp
   try {
     gatewayProcess = await NodeProcess.start({
       name: `gateway ${options.name}`,
-      entry: GATEWAY_COMMANDS[run.gateway].entry,
+      entry: options.entry ?? GATEWAY_COMMANDS[run.gateway].entry,
       env: { ...settings, ...secrets },
       logFile: path.join(run.tmpDir, `gateway-${options.name}.log`),
       readyUrl: `${url}/readyz`,
+      wrapper: options.wrapper?.command,
+      readyTimeoutMs: options.wrapper?.readyTimeoutMs,
       nodeFlags: [
         ...GATEWAY_COMMANDS[run.gateway].nodeFlags,
         ...(options.cpuProfileDir ? ['--cpu-prof', `--cpu-prof-dir=${options.cpuProfileDir}`] : []),

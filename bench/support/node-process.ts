@@ -18,6 +18,8 @@ export interface NodeProcessOptions {
   readyTimeoutMs?: number;
   /** Node flags put before `-r @swc-node/register`, e.g. `--cpu-prof`. */
   nodeFlags?: string[];
+  /** A command the process runs under, e.g. `valgrind --tool=callgrind` to count instructions. */
+  wrapper?: string[];
 }
 
 export interface MemoryReading {
@@ -64,7 +66,9 @@ export class NodeProcess {
     fs.mkdirSync(path.dirname(options.logFile), { recursive: true });
     const log = fs.openSync(options.logFile, 'a');
     const register = options.entry.endsWith('.ts') ? ['-r', '@swc-node/register'] : [];
-    const child = spawn(process.execPath, [...(options.nodeFlags ?? []), ...register, options.entry], {
+    const argv = [...(options.nodeFlags ?? []), ...register, options.entry];
+    const [command, ...args] = options.wrapper?.length ? [...options.wrapper, process.execPath, ...argv] : [process.execPath, ...argv];
+    const child = spawn(command, args, {
       cwd: REPO_ROOT,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...options.env },
       stdio: ['ignore', log, log],

@@ -5,6 +5,7 @@ import { PaymentMethod } from '../domain/payment-method';
 import { isFinalStatus, PaymentStatus } from '../domain/payment-status';
 import { maskPhone } from '../domain/phone';
 import { Payment } from '../entities/payment.entity';
+import { Refund } from '../entities/refund.entity';
 import { PaymentConfig } from '../entities/payment-config.entity';
 import { LogOperation } from '../entities/payment-log.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
@@ -155,12 +156,12 @@ export class PaymentService {
 
   async findById(em: EntityManager, id: string): Promise<Payment | null> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-    return em.findOne(Payment, { id }, { populate: ['refunds'] });
+    return loadWithRefunds(em, 'p.id = ?', [id]);
   }
 
   async findByExternalId(em: EntityManager, externalId: string): Promise<Payment | null> {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(externalId)) return null;
-    return em.findOne(Payment, { externalId }, { populate: ['refunds'], orderBy: { createdAt: 'desc' } });
+    return loadWithRefunds(em, 'p.external_id = ? order by p.created_at desc', [externalId]);
   }
 
   /** Payments for the admin frontend, newest first; e.g. every UNKNOWN payment waiting for a human. */
@@ -495,4 +496,23 @@ export function createErrors(payment: Payment): UserError[] {
     ];
   }
   return [];
+}
+
+/**
+ * A payment and its refunds in one statement, mapped onto entities without building a query: the
+ * read behind every status answer. `condition` is a fixed SQL fragment; values go in `params`.
+ */
+async function loadWithRefunds(em: EntityManager, condition: string, params: unknown[]): Promise<Payment | null> {
+  const rows = await em.getConnection().execute<Array<Record<string, unknown>>>(
+    `select p.*, coalesce((select json_agg(r order by r.created_at) from refund r where r.payment_id = p.id), '[]'::json) as refund_rows
+       from payment p
+      where ${condition}
+      limit 1`,
+    params,
+  );
+  if (rows.length === 0) return null;
+  const { refund_rows: refundRows, ...paymentRow } = rows[0];
+  const payment = em.map(Payment, paymentRow);
+  payment.refunds.hydrate((refundRows as Array<Record<string, unknown>>).map((row) => em.map(Refund, row)));
+  return payment;
 }
