@@ -157,7 +157,8 @@ async function main(): Promise<void> {
   const sandbox = await NodeProcess.start({
     name: 'sandbox',
     entry: 'src/sandbox/main.ts',
-    env: { SANDBOX_PORT: String(sandboxPort), SANDBOX_AUTO_ADVANCE_MS: '0' },
+    // Its CloudPayments side listens too: on a port of its own, not the fixed default another run may hold.
+    env: { SANDBOX_PORT: String(sandboxPort), SANDBOX_CLOUDPAYMENTS_PORT: String(await freePort()), SANDBOX_AUTO_ADVANCE_MS: '0' },
     logFile: path.join(tmpDir, 'sandbox.log'),
     readyUrl: `${sandboxUrl}/_control/config`,
   });
