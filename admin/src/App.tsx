@@ -14,6 +14,7 @@ import { PaymentPage } from './pages/payment/PaymentPage';
 import { PaymentsPage } from './pages/payments/PaymentsPage';
 import { ShopsPage } from './pages/shops/ShopsPage';
 import { SignInPage } from './pages/sign-in/SignInPage';
+import { WebhooksPage } from './pages/webhooks/WebhooksPage';
 
 export function App() {
   const [session, setSession] = useState<Session | null>(loadSession);
@@ -73,6 +74,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
           {admin && <Link to="/new-payment">{t.nav.newPayment}</Link>}
           <Link to="/shops">{t.nav.shops}</Link>
           <Link to="/audit-log">{t.nav.auditLog}</Link>
+          <Link to="/webhooks">{t.nav.webhooks}</Link>
           <Link to="/needs-attention">
             {t.nav.needsAttention}{' '}
             <span className={count > 0 ? 'badge badge-alert' : 'badge'} data-testid="attention-count">
@@ -105,5 +107,6 @@ function Page({ path, session }: { path: string; session: Session }) {
   if (path.startsWith('/shops')) return <ShopsPage canAct={admin} />;
   if (path.startsWith('/audit-log')) return <AuditLogPage />;
   if (path.startsWith('/needs-attention')) return <NeedsAttentionPage />;
+  if (path.startsWith('/webhooks')) return <WebhooksPage canAct={admin} />;
   return <PaymentsPage />;
 }

@@ -1,6 +1,7 @@
 import { Arg, Authorized, Ctx, Int, Query, Resolver } from 'type-graphql';
 import { useCase, type GraphQLContext } from '../graphql-context';
 import { PaymentView } from './types/payment.types';
+import { WebhookEndpointView } from './types/webhook.types';
 import { Caller, NeedsAttention, PaymentPage, PaymentSearchInput } from './types/payment-search.types';
 
 /** What an operator's console reads: payments by filter or id, a page at a time, and what needs a human. */
@@ -22,7 +23,12 @@ export class PaymentSearchResolver {
   @Query(() => NeedsAttention)
   async needsAttention(@Ctx() ctx: GraphQLContext): Promise<NeedsAttention> {
     const found = await ctx.services.paymentSearch.needsAttention(ctx.em);
-    return { unknownPayments: found.unknownPayments.map(PaymentView.from), unknownRefunds: found.unknownRefunds.map(PaymentView.from), count: found.count };
+    return {
+      unknownPayments: found.unknownPayments.map(PaymentView.from),
+      unknownRefunds: found.unknownRefunds.map(PaymentView.from),
+      disabledWebhookEndpoints: found.disabledWebhookEndpoints.map(WebhookEndpointView.from),
+      count: found.count,
+    };
   }
 
   @Authorized()

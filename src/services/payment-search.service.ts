@@ -2,6 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';
 import { Refund, RefundStatus } from '../entities/refund.entity';
+import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 
 export interface PaymentSearchFilter {
   status?: PaymentStatus | null;
@@ -46,15 +47,21 @@ export class PaymentSearchService {
     return { payments, totalCount };
   }
 
-  /** UNKNOWN payments, and payments with a refund of unknown outcome: both wait for a human. */
-  async needsAttention(em: EntityManager): Promise<{ unknownPayments: Payment[]; unknownRefunds: Payment[]; count: number }> {
+  /**
+   * What waits for a human: UNKNOWN payments, payments with a refund of unknown outcome, and webhook
+   * endpoints the gateway turned off by itself (an admin's own switch-off has no reason and waits for nobody).
+   */
+  async needsAttention(
+    em: EntityManager,
+  ): Promise<{ unknownPayments: Payment[]; unknownRefunds: Payment[]; disabledWebhookEndpoints: WebhookEndpoint[]; count: number }> {
     const unknownPayments = await em.find(Payment, { status: PaymentStatus.UNKNOWN }, { populate: ['refunds'], orderBy: { createdAt: 'desc' }, limit: MAX_PAGE });
     const refunds = await em.find(Refund, { status: RefundStatus.UNKNOWN }, { fields: ['id', 'payment'], limit: MAX_PAGE });
     const paymentIds = [...new Set(refunds.map((refund) => refund.payment.id))];
     const unknownRefunds = paymentIds.length
       ? await em.find(Payment, { id: { $in: paymentIds } }, { populate: ['refunds'], orderBy: { createdAt: 'desc' } })
       : [];
-    return { unknownPayments, unknownRefunds, count: unknownPayments.length + refunds.length };
+    const disabledWebhookEndpoints = await em.find(WebhookEndpoint, { isActive: false, disabledReason: { $ne: null } }, { orderBy: { updatedAt: 'desc' } });
+    return { unknownPayments, unknownRefunds, disabledWebhookEndpoints, count: unknownPayments.length + refunds.length + disabledWebhookEndpoints.length };
   }
 
   private async paymentIdsFor(em: EntityManager, search: string): Promise<string[]> {

@@ -1,4 +1,5 @@
-import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -21,11 +22,21 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
   let page: Page;
   let paymentId: string;
   const foreignRequests: string[] = [];
+  /** A merchant's webhook receiver on loopback: answers 204 and counts what it got. */
+  const received: string[] = [];
+  let receiver: http.Server;
+  let receiverUrl: string;
   const cspViolations: string[] = [];
 
   beforeAll(async () => {
     const { buildConsole } = await import('../../admin/build-console.mjs');
     await buildConsole({ ifStale: true });
+    receiver = http.createServer((req, res) => {
+      received.push(req.headers['webhook-id'] as string);
+      req.resume().on('end', () => res.writeHead(204).end());
+    });
+    await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+    receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
     gw = await startTestGateway();
     sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`);
     browser = await launchBrowser();
@@ -44,6 +55,7 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
   afterAll(async () => {
     await browser?.close();
     await gw?.stop();
+    receiver?.close();
   });
 
   const shoot = async (name: string, target: Page = page) => {
@@ -95,6 +107,17 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
     await shoot('shops');
   });
 
+  it('adds a webhook endpoint and shows its signing secret once', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'Webhooks' }).click();
+    await page.getByRole('button', { name: 'Add endpoint' }).click();
+    await page.getByLabel('URL', { exact: true }).fill(receiverUrl);
+    await page.getByRole('button', { name: 'Save' }).click();
+    const secret = page.getByTestId('secret');
+    await expect.poll(() => secret.innerText(), { timeout: UI_TIMEOUT }).toMatch(/whsec_\S+/);
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    expect(await page.content()).not.toContain('whsec_');
+  });
+
   it('creates a payment from the console and shows it turn PROCESSED live while the customer pays', async () => {
     await page.getByRole('navigation').getByRole('link', { name: 'New payment' }).click();
     await page.getByLabel('Amount', { exact: true }).fill('1234.50');
@@ -137,6 +160,18 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
     await page.getByRole('navigation').getByRole('link', { name: 'Payments' }).click();
     await page.locator(`tr[data-payment-id="${paymentId}"]`).waitFor();
     await shoot('payments');
+  });
+
+  it('lists the webhook deliveries with their HTTP status and redelivers one', async () => {
+    await expect.poll(() => received.length, { timeout: UI_TIMEOUT }).toBeGreaterThan(0);
+    await page.getByRole('navigation').getByRole('link', { name: 'Webhooks' }).click();
+    const firstDelivery = page.locator('main table').nth(1).locator('tbody tr').first();
+    await expect.poll(() => firstDelivery.innerText(), { timeout: UI_TIMEOUT }).toMatch(/Succeeded[\s\S]*204/);
+    await shoot('webhooks');
+    const before = received.length;
+    await firstDelivery.getByRole('button', { name: 'Redeliver' }).click();
+    await expect.poll(() => received.length, { timeout: UI_TIMEOUT }).toBeGreaterThan(before);
+    await page.getByRole('navigation').getByRole('link', { name: 'Payments' }).click();
   });
 
   it('switches to Russian, with amounts as 1 234,50 ₸', async () => {
@@ -195,6 +230,9 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
     expect(await actionButtons()).toBe(0);
     await nav.getByRole('link', { name: 'Shops' }).click();
     await viewer.locator(`tr[data-shop-id="${SHOP}"]`).waitFor();
+    expect(await actionButtons()).toBe(0);
+    await nav.getByRole('link', { name: 'Webhooks' }).click();
+    await viewer.getByText(receiverUrl).first().waitFor();
     expect(await actionButtons()).toBe(0);
     await viewer.goto(`${gw.url}/admin/new-payment`);
     await viewer.getByRole('heading', { name: 'Payments' }).waitFor();

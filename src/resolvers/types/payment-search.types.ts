@@ -1,6 +1,7 @@
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { PaymentStatus } from './enums';
 import { PaymentView } from './payment.types';
+import { WebhookEndpointView } from './webhook.types';
 
 @InputType({ description: 'Every field narrows the search; none means every payment.' })
 export class PaymentSearchInput {
@@ -40,7 +41,10 @@ export class NeedsAttention {
   @Field(() => [PaymentView], { description: 'Payments with a refund of unknown outcome: resolveUnknownRefund settles it.' })
   unknownRefunds!: PaymentView[];
 
-  @Field(() => Int, { description: 'How many things wait: UNKNOWN payments and UNKNOWN refunds.' })
+  @Field(() => [WebhookEndpointView], { description: 'Webhook endpoints the gateway turned off by itself (disabledReason says why).' })
+  disabledWebhookEndpoints!: WebhookEndpointView[];
+
+  @Field(() => Int, { description: 'How many things wait: UNKNOWN payments, UNKNOWN refunds and endpoints turned off by the gateway.' })
   count!: number;
 }
 

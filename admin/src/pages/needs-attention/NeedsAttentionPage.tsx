@@ -59,6 +59,21 @@ export function NeedsAttentionPage() {
             </ul>
           </>
         )}
+        {found && found.disabledWebhookEndpoints.length > 0 && (
+          <>
+            <h2>{t.needsAttention.disabledEndpoints}</h2>
+            <ul className="queue">
+              {found.disabledWebhookEndpoints.map((endpoint) => (
+                <li key={endpoint.id}>
+                  <code>{endpoint.url}</code>
+                  <span className="error-text">{endpoint.disabledReason}</span>
+                  <DateTime iso={endpoint.updatedAt} />
+                  <Link to="/webhooks">{t.needsAttention.open}</Link>
+                </li>
+              ))}
+            </ul>
+          </>
+        )}
       </LoadState>
     </section>
   );

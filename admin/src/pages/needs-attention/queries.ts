@@ -12,6 +12,12 @@ export const NeedsAttention = graphql(`
         phoneMasked
         createdAt
       }
+      disabledWebhookEndpoints {
+        id
+        url
+        disabledReason
+        updatedAt
+      }
       unknownRefunds {
         id
         shopId
