@@ -1,5 +1,5 @@
 import type { PaymentStatus } from './payment-status';
-import type { RefundStatus } from '../entities/refund.entity';
+import type { RefundStatus } from './refund-status';
 
 /** What an outbox event is about: its subject and which status of it changed. */
 export enum OutboxEventKind {

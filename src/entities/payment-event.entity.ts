@@ -1,7 +1,7 @@
 import { BigIntType, Entity, Enum, Index, PrimaryKey, Property } from '@mikro-orm/core';
 import { OutboxEventKind } from '../domain/outbox-event';
 import { PaymentStatus } from '../domain/payment-status';
-import { RefundStatus } from './refund.entity';
+import { RefundStatus } from '../domain/refund-status';
 
 /** Every status an event may carry: a payment's or, for a refund event, the refund's. */
 const EVENT_STATUSES = [...new Set<string>([...Object.values(PaymentStatus), ...Object.values(RefundStatus)])];

@@ -1,19 +1,8 @@
 import { BigIntType, Entity, Enum, Index, ManyToOne, Property, Unique } from '@mikro-orm/core';
 import type { Tiyn } from '../domain/money';
+import { RefundStatus } from '../domain/refund-status';
 import { ProviderOperation } from './provider-operation.entity';
 import type { Payment } from './payment.entity';
-
-export enum RefundStatus {
-  /** Recorded and reserved; the provider has not answered yet. */
-  PENDING = 'PENDING',
-  SUCCEEDED = 'SUCCEEDED',
-  FAILED = 'FAILED',
-  /** The call broke off: the amount stays reserved until someone learns what happened. */
-  UNKNOWN = 'UNKNOWN',
-}
-
-/** Refund statuses whose amount counts against what is left to refund. */
-export const RESERVING_REFUND_STATUSES = [RefundStatus.PENDING, RefundStatus.SUCCEEDED, RefundStatus.UNKNOWN];
 
 @Entity({ tableName: 'refund' })
 @Unique({ properties: ['callerId', 'idempotencyKey'] })

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { PaymentStatus } from '../domain/payment-status';
 import { WebhookDeliveryStatus } from '../domain/webhook-delivery';
-import { RefundStatus } from '../entities/refund.entity';
+import { RefundStatus } from '../domain/refund-status';
 import type { Logger } from '../logger';
 import { DatabaseFiguresReader, type DatabaseFigures } from './database-figures';
 

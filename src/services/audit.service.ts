@@ -2,24 +2,26 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Tiyn } from '../domain/money';
 import type { Payment } from '../entities/payment.entity';
 import { LogOperation, PaymentLog } from '../entities/payment-log.entity';
+import type { Refund } from '../entities/refund.entity';
 import { WebhookEndpointLog, type WebhookEndpointAction } from '../entities/webhook-endpoint-log.entity';
+import type { Origin } from './context';
 import { outcomeError, type CallOutcome } from './provider-outcome';
 
-export interface AuditEntry {
-  shopId: number;
-  organizationBin: string;
-  operationType: LogOperation;
-  provider: string;
-  externalId?: string | null;
+/** What an audit row says about a change, besides its subject and its origin. */
+export interface AuditChange {
+  operation: LogOperation;
   amount?: Tiyn | null;
   status?: string | null;
   errorCode?: string | null;
   errorMessage?: string | null;
-  paymentId?: string | null;
-  refundId?: string | null;
-  actor?: string | null;
-  requestId?: string | null;
   details?: Record<string, unknown> | null;
+}
+
+/** A shop's configuration as an audit row names it; the shop may have none yet. */
+export interface ConfigSubject {
+  shopId: number;
+  organizationBin: string;
+  provider: string;
 }
 
 export interface EndpointAuditEntry {
@@ -42,15 +44,30 @@ export interface LogFilter {
   limit: number;
 }
 
-/** The append-only audit log: every create, status check, refund and configuration change. */
+/**
+ * The append-only audit log: every create, status check, refund and configuration change. A row
+ * is added to the unit of work of the transaction that makes the change, so that both commit or
+ * neither; there is one way to write a row per subject.
+ */
 export class AuditService {
   constructor(private readonly maxLimit: number) {}
 
-  /** Adds a row to the unit of work of `em`; it commits with the change it describes. */
-  record(em: EntityManager, entry: AuditEntry): PaymentLog {
-    const row = em.create(PaymentLog, { ...fittedToColumns(em, entry), createdAt: new Date() } as PaymentLog);
-    em.persist(row);
-    return row;
+  /** A row about a payment: its creation, a status check, a status move, a resolution. */
+  payment(tx: EntityManager, payment: Payment, change: AuditChange, origin: Origin): void {
+    this.write(tx, { ...paymentSubject(payment), ...change }, origin);
+  }
+
+  /**
+   * A row about a refund of `payment`; `refund` is null for a request refused before it became a
+   * refund, whose row carries the amount asked for.
+   */
+  refund(tx: EntityManager, payment: Payment, refund: Refund | null, change: AuditChange, origin: Origin): void {
+    this.write(tx, { ...paymentSubject(payment), amount: refund?.amount, status: refund?.status, refundId: refund?.id, ...change }, origin);
+  }
+
+  /** A row about a shop's configuration, or about a request refused for the lack of one. */
+  config(tx: EntityManager, config: ConfigSubject, change: AuditChange, origin: Origin): void {
+    this.write(tx, { shopId: config.shopId, organizationBin: config.organizationBin, provider: config.provider, ...change }, origin);
   }
 
   /** Adds a row about a webhook endpoint to the unit of work of `em`; never give it a secret. */
@@ -86,24 +103,38 @@ export class AuditService {
     const limit = Math.min(Math.max(1, Math.trunc(filter.limit)), this.maxLimit);
     return em.find(PaymentLog, where, { orderBy: { id: 'desc' }, limit });
   }
+
+  private write(
+    tx: EntityManager,
+    row: ConfigSubject & AuditChange & { externalId?: string | null; paymentId?: string | null; refundId?: string | null },
+    origin: Origin,
+  ): void {
+    const { operation, ...fields } = row;
+    const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+    tx.persist(
+      tx.create(PaymentLog, {
+        ...fittedToColumns(tx, { ...given, operationType: operation, actor: origin.actor, requestId: origin.requestId }),
+        createdAt: new Date(),
+      } as PaymentLog),
+    );
+  }
 }
 
 /**
  * Text cut to the length of its column: what an upstream says (a status word, a message) goes into
  * the audit row whatever its length, and an overlong word must never fail the change it records.
  */
-function fittedToColumns(em: EntityManager, entry: AuditEntry): AuditEntry {
+function fittedToColumns(em: EntityManager, row: Record<string, unknown>): Record<string, unknown> {
   const properties = em.getMetadata().get(PaymentLog.name).properties as Record<string, { length?: number } | undefined>;
-  const fitted: Record<string, unknown> = { ...entry };
-  for (const [name, value] of Object.entries(entry)) {
+  const fitted: Record<string, unknown> = { ...row };
+  for (const [name, value] of Object.entries(row)) {
     const length = properties[name]?.length;
     if (typeof value === 'string' && length && value.length > length) fitted[name] = value.slice(0, length);
   }
-  return fitted as unknown as AuditEntry;
+  return fitted;
 }
 
-/** The fields every audit row about a payment carries. */
-export function auditBase(payment: Payment) {
+function paymentSubject(payment: Payment) {
   return {
     shopId: payment.shopId,
     organizationBin: payment.organizationBin,

@@ -8,7 +8,7 @@ import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
 import type { ProviderRegistry } from '../providers/registry';
 import type { AuditService } from './audit.service';
 import type { ConfigCache } from './config-cache';
-import { inTransaction, type UseCaseContext } from './context';
+import { inTransaction, originOf, type UseCaseContext } from './context';
 import { DESCRIPTION_MAX_LENGTH, InputCheck } from './validation';
 
 export interface CreateConfigCommand {
@@ -162,16 +162,7 @@ export class ConfigService {
     operationType: LogOperation,
     details: Record<string, unknown>,
   ): void {
-    this.audit.record(tx, {
-      shopId: config.shopId,
-      organizationBin: config.organizationBin,
-      operationType,
-      provider: config.provider,
-      status: config.isActive ? 'active' : 'inactive',
-      actor: ctx.actor.label,
-      requestId: ctx.requestId,
-      details,
-    });
+    this.audit.config(tx, config, { operation: operationType, status: config.isActive ? 'active' : 'inactive', details }, originOf(ctx));
   }
 }
 

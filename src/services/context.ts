@@ -16,6 +16,16 @@ export interface UseCaseContext {
   requestId: string;
 }
 
+/** Where a change comes from, as its audit row keeps it: an API key's label or "reconciler", and the request. */
+export interface Origin {
+  actor: string;
+  requestId: string | null;
+}
+
+export function originOf(ctx: UseCaseContext): Origin {
+  return { actor: ctx.actor.label, requestId: ctx.requestId };
+}
+
 /** Runs `work` in a short transaction of its own, on a fresh fork with an empty identity map. */
 export function inTransaction<T>(em: EntityManager, work: (tx: EntityManager) => Promise<T>): Promise<T> {
   return em.fork({ clear: true }).transactional(work);

@@ -1,10 +1,97 @@
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
+import { ErrorCode, userError, type UserError } from '../errors';
+import type { UseCaseContext } from './context';
+import { IDEMPOTENCY_KEY_MAX_LENGTH } from './validation';
+
+/** What a use case that takes an idempotency key tells {@link IdempotentRequests} about its rows. */
+export interface IdempotencyRules<Row extends { id: string; requestHash: string }, Result> {
+  /** The row a caller wrote earlier under `key`, or null. */
+  find(em: EntityManager, callerId: string, key: string): Promise<Row | null>;
+  /** `row` as it stands now, with whatever the answer needs loaded. */
+  reload(em: EntityManager, row: Row): Promise<Row | null>;
+  /** Whether the request that wrote `row` is still waiting for the provider. */
+  isPending(row: Row): boolean;
+  /** The answer a settled row gives, the same for the first request and every retry. */
+  errorsOf(row: Row): UserError[];
+  answer(row: Row | null, errors: UserError[]): Result;
+  /** "request" or "refund", as the in-progress message names it. */
+  noun: string;
+  waitMs: number;
+}
+
+/**
+ * Idempotent replay for a use case whose rows carry `(callerId, idempotencyKey)` under a unique
+ * constraint: a retry gets the first request's answer, a different request under the same key a
+ * conflict, and a duplicate that arrives while the first is in flight waits for it instead of
+ * reaching the provider a second time.
+ */
+export class IdempotentRequests<Row extends { id: string; requestHash: string }, Result> {
+  constructor(private readonly rules: IdempotencyRules<Row, Result>) {}
+
+  /** The answer to an earlier request under this key, or null when the key is new. */
+  async replayEarlier(ctx: UseCaseContext, key: string | null, requestHash: string): Promise<Result | null> {
+    if (!key) return null;
+    const earlier = await this.findEarlier(ctx, key);
+    return earlier ? this.replay(ctx.em, earlier, requestHash) : null;
+  }
+
+  /**
+   * Runs `insert`, which writes the row under `key`. When another request with the same key won
+   * the insert, answers as a retry of it.
+   */
+  async insertOnce<T>(
+    ctx: UseCaseContext,
+    key: string | null,
+    requestHash: string,
+    insert: () => Promise<T>,
+  ): Promise<{ inserted: T } | { replayed: Result }> {
+    try {
+      return { inserted: await insert() };
+    } catch (error) {
+      if (error instanceof UniqueConstraintViolationException && key) {
+        const earlier = await this.findEarlier(ctx, key);
+        if (earlier) return { replayed: await this.replay(ctx.em, earlier, requestHash) };
+      }
+      throw error;
+    }
+  }
+
+  private findEarlier(ctx: UseCaseContext, key: string): Promise<Row | null> {
+    if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH) return Promise.resolve(null);
+    return this.rules.find(ctx.em.fork(), ctx.actor.callerId, key);
+  }
+
+  private async replay(em: EntityManager, earlier: Row, requestHash: string): Promise<Result> {
+    const { rules } = this;
+    if (earlier.requestHash !== requestHash) {
+      return rules.answer(null, [
+        userError(ErrorCode.IDEMPOTENCY_CONFLICT, 'this idempotency key was already used with a different request', ['input', 'idempotencyKey']),
+      ]);
+    }
+    const settled = await waitWhilePending(
+      () => rules.reload(em.fork(), earlier),
+      (row) => row === null || !rules.isPending(row),
+      rules.waitMs,
+    );
+    if (!settled || rules.isPending(settled)) {
+      return rules.answer(settled, [
+        userError(ErrorCode.IDEMPOTENCY_CONFLICT, `a ${rules.noun} with this idempotency key is still in progress; retry later`, [
+          'input',
+          'idempotencyKey',
+        ], { retryable: true }),
+      ]);
+    }
+    return rules.answer(settled, rules.errorsOf(settled));
+  }
+}
 
 /**
  * Waits for a request that holds the same idempotency key to finish, by re-reading its row, so
  * that a duplicate never reaches the provider while the first is in flight.
  */
-export async function waitWhilePending<T>(
+async function waitWhilePending<T>(
   load: () => Promise<T>,
   settled: (value: T) => boolean,
   timeoutMs: number,

@@ -9,6 +9,8 @@ import { ConfigService } from './config.service';
 import { RedisOutboxNotifier } from './outbox-notifier';
 import { PaymentEventsService } from './payment-events.service';
 import { PaymentSearchService } from './payment-search.service';
+import { PaymentLifecycle } from './payment-lifecycle.service';
+import { RefundLifecycle } from './refund-lifecycle.service';
 import { PaymentService } from './payment.service';
 import { ReconcilerService } from './reconciler.service';
 import { RefundService } from './refund.service';
@@ -44,8 +46,11 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
     outboxLogger,
     notifier,
   );
+  const paymentLifecycle = new PaymentLifecycle(events, audit);
+  const refundLifecycle = new RefundLifecycle(events, audit);
   const payments = new PaymentService(
     registry,
+    paymentLifecycle,
     audit,
     events,
     {
@@ -56,7 +61,7 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
     logger.child({ component: 'payments' }),
     configCache,
   );
-  const refunds = new RefundService(registry, audit, events, {
+  const refunds = new RefundService(registry, refundLifecycle, events, {
     maxPaymentAmountTenge: config.maxPaymentAmountTenge,
     idempotencyWaitMs: config.idempotencyWaitMs,
   });
@@ -82,7 +87,8 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
       em,
       payments,
       refunds,
-      audit,
+      paymentLifecycle,
+      refundLifecycle,
       events,
       { ...config.reconciler, leaseMs: config.kaspiTimeouts.statusMs * 2 + 2_000 },
       logger.child({ component: 'reconciler' }),

@@ -1,7 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { OutboxEventKind, type OutboxEvent } from '../domain/outbox-event';
 import type { PaymentStatus } from '../domain/payment-status';
-import type { RefundStatus } from '../entities/refund.entity';
+import type { RefundStatus } from '../domain/refund-status';
 
 /**
  * A range of sequence numbers (`from` to `to`, both included) that a reader has not seen although

@@ -6,7 +6,8 @@ import { OutboxEventKind, type OutboxEvent, type PaymentStatusChangedEvent } fro
 import type { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';
 import { PaymentEvent } from '../entities/payment-event.entity';
-import type { Refund, RefundStatus } from '../entities/refund.entity';
+import type { RefundStatus } from '../domain/refund-status';
+import type { Refund } from '../entities/refund.entity';
 import type { OutboxNotifier } from './outbox-notifier';
 import { hasRead, OutboxReader, type OutboxPosition } from './outbox-reader';
 

@@ -1,7 +1,8 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';
-import { Refund, RefundStatus } from '../entities/refund.entity';
+import { RefundStatus } from '../domain/refund-status';
+import { Refund } from '../entities/refund.entity';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 
 export interface PaymentSearchFilter {

@@ -1,4 +1,4 @@
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PollingCadence } from '../config';
 import { PaymentMethod } from '../domain/payment-method';
@@ -13,15 +13,16 @@ import type { Logger } from '../logger';
 import type { ProviderPaymentState } from '../providers/provider';
 import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
 import type { ProviderRegistry } from '../providers/registry';
-import { auditBase, auditError, type AuditService } from './audit.service';
+import { isPastLifetime, nextPollAt } from '../domain/poll-schedule';
+import { auditError, type AuditService } from './audit.service';
 import type { ConfigCache } from './config-cache';
-import { inTransaction, type UseCaseContext } from './context';
-import { digest, waitWhilePending } from './idempotency';
+import { inTransaction, originOf, type Origin, type UseCaseContext } from './context';
+import { digest, IdempotentRequests } from './idempotency';
 import { runLimited } from './run-limited';
 import type { PaymentEventsService } from './payment-events.service';
-import { changeStatus, isPastLifetime, nextPollAt } from './payment-lifecycle';
+import type { PaymentLifecycle } from './payment-lifecycle.service';
 import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
-import { IDEMPOTENCY_KEY_MAX_LENGTH, InputCheck, MESSAGE_MAX_LENGTH } from './validation';
+import { InputCheck, MESSAGE_MAX_LENGTH } from './validation';
 
 export interface CreatePaymentCommand {
   shopId: number;
@@ -53,21 +54,31 @@ export interface PaymentServiceSettings {
 }
 
 /** Who asks for a status check: a caller through the API, or the reconciler. */
-export interface CheckOrigin {
-  actor: string;
-  requestId: string;
-}
+export type CheckOrigin = Origin & { requestId: string };
 
 /** Creating payments and learning their status. */
 export class PaymentService {
+  private readonly idempotency: IdempotentRequests<Payment, PaymentResult>;
+
   constructor(
     private readonly registry: ProviderRegistry,
+    private readonly lifecycle: PaymentLifecycle,
     private readonly audit: AuditService,
     private readonly events: PaymentEventsService,
     private readonly settings: PaymentServiceSettings,
     private readonly logger: Logger,
     private readonly configs: ConfigCache,
-  ) {}
+  ) {
+    this.idempotency = new IdempotentRequests<Payment, PaymentResult>({
+      find: (em, callerId, key) => em.findOne(Payment, { callerId, idempotencyKey: key }, { populate: ['refunds'] }),
+      reload: (em, payment) => this.findById(em, payment.id),
+      isPending: (payment) => payment.status === PaymentStatus.PENDING,
+      errorsOf: createErrors,
+      answer: (payment, errors) => ({ payment, errors }),
+      noun: 'request',
+      waitMs: settings.idempotencyWaitMs,
+    });
+  }
 
   /**
    * Sends an invoice to the customer's Kaspi app, routed by the shop's configuration.
@@ -89,10 +100,8 @@ export class PaymentService {
     if (!check.ok) return { payment: null, errors: check.errors };
 
     const requestHash = digest({ shopId, amount, phone, message });
-    if (idempotencyKey) {
-      const earlier = await this.findByIdempotencyKey(ctx.em, ctx.actor.callerId, idempotencyKey);
-      if (earlier) return this.replay(ctx.em, earlier, requestHash);
-    }
+    const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
+    if (earlier) return earlier;
 
     const config = await this.configs.get(ctx.em, shopId);
     const refusal = this.refuseConfig(shopId, config);
@@ -102,43 +111,30 @@ export class PaymentService {
     }
     const provider = this.registry.get(config.provider);
 
-    let payment: Payment;
-    try {
-      payment = await inTransaction(ctx.em, async (tx) => {
-        const row = tx.create(Payment, {
-          shopId,
-          provider: provider.id,
-          organizationBin: config.organizationBin,
-          deviceToken: config.deviceToken,
-          amount,
-          phoneMasked: maskPhone(phone),
-          message,
-          callerId: ctx.actor.callerId,
-          idempotencyKey,
-          requestHash,
-          requestId: ctx.requestId,
-        } as Payment);
-        tx.persist(row);
-        // The attempt is audited before the call: a crash during it still leaves a trace of a
-        // call that may have reached the provider.
-        this.audit.record(tx, {
-          ...auditBase(row),
-          operationType: LogOperation.CREATE,
-          amount,
-          status: PaymentStatus.PENDING,
-          actor: ctx.actor.label,
-          requestId: ctx.requestId,
-        });
-        return row;
-      });
-    } catch (error) {
-      // Another request with the same key won the insert: answer as a retry of it.
-      if (error instanceof UniqueConstraintViolationException && idempotencyKey) {
-        const earlier = await this.findByIdempotencyKey(ctx.em, ctx.actor.callerId, idempotencyKey);
-        if (earlier) return this.replay(ctx.em, earlier, requestHash);
-      }
-      throw error;
-    }
+    // The attempt is audited before the call: a crash during it still leaves a trace of a call
+    // that may have reached the provider.
+    const opened = await this.idempotency.insertOnce(ctx, idempotencyKey, requestHash, () =>
+      inTransaction(ctx.em, async (tx) =>
+        this.lifecycle.open(
+          tx,
+          {
+            shopId,
+            provider: provider.id,
+            organizationBin: config.organizationBin,
+            deviceToken: config.deviceToken,
+            amount,
+            phoneMasked: maskPhone(phone),
+            message,
+            callerId: ctx.actor.callerId,
+            idempotencyKey,
+            requestHash,
+          },
+          originOf(ctx),
+        ),
+      ),
+    );
+    if ('replayed' in opened) return opened.replayed;
+    const payment = opened.inserted;
 
     const outcome = await callProvider(() =>
       provider.createPayment({
@@ -208,17 +204,14 @@ export class PaymentService {
         payment.nextPollAt = new Date();
       } else {
         payment.errorMessage = `marked FAILED by ${ctx.actor.label}: ${reason}`.slice(0, 500);
-        await changeStatus(tx, this.events, payment, PaymentStatus.FAILED);
       }
-      this.audit.record(tx, {
-        ...auditBase(payment),
-        operationType: LogOperation.RESOLVE,
-        amount: payment.amount,
-        status: payment.status,
-        actor: ctx.actor.label,
-        requestId: ctx.requestId,
-        details: { action: externalId ? 'attachExternalId' : 'markFailed', reason },
-      });
+      await this.lifecycle.record(
+        tx,
+        payment,
+        { operation: LogOperation.RESOLVE, amount: payment.amount, details: { action: externalId ? 'attachExternalId' : 'markFailed', reason } },
+        originOf(ctx),
+        externalId ? undefined : PaymentStatus.FAILED,
+      );
       return null;
     });
     if (refusal) return { payment: null, errors: [refusal] };
@@ -297,25 +290,29 @@ export class PaymentService {
       const locked = await tx.find(Payment, { id: { $in: [...outcomes.keys()] } }, { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } });
       for (const current of locked) {
         const { outcome, origin } = outcomes.get(current.id)!;
+        let to: PaymentStatus | undefined;
         if (outcome.kind === 'ok') {
           current.pollFailures = 0;
-          await this.applyProviderState(tx, current, outcome.value);
+          to = this.readProviderState(current, outcome.value);
         } else {
           current.pollFailures += 1;
         }
+        await this.lifecycle.record(
+          tx,
+          current,
+          {
+            operation: LogOperation.STATUS,
+            status: outcome.kind === 'ok' ? outcome.value.providerStatus : null,
+            ...auditError(outcome, 'status check'),
+            details: outcome.kind === 'ok' && !outcome.value.recognised ? { unrecognisedStatus: outcome.value.providerStatus } : null,
+          },
+          origin,
+          to,
+        );
         current.nextPollAt = nextPollAt(current, this.settings.cadence);
         if (outcome.kind === 'ok' && !isFinalStatus(current.status) && isPastLifetime(current, this.settings.cadence)) {
           expired.push([current.id, origin]);
         }
-        this.audit.record(tx, {
-          ...auditBase(current),
-          operationType: LogOperation.STATUS,
-          status: outcome.kind === 'ok' ? outcome.value.providerStatus : null,
-          ...auditError(outcome, 'status check'),
-          actor: origin.actor,
-          requestId: origin.requestId,
-          details: outcome.kind === 'ok' && !outcome.value.recognised ? { unrecognisedStatus: outcome.value.providerStatus } : null,
-        });
       }
     });
     for (const [paymentId, origin] of expired) await this.expire(em, paymentId, origin);
@@ -346,26 +343,24 @@ export class PaymentService {
     }
     await inTransaction(em, async (tx) => {
       const current = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (await changeStatus(tx, this.events, current, PaymentStatus.EXPIRED)) {
-        this.audit.record(tx, {
-          ...auditBase(current),
-          operationType: LogOperation.STATUS,
-          status: PaymentStatus.EXPIRED,
-          errorMessage: 'not paid within the payment lifetime',
-          actor: origin.actor,
-          requestId: origin.requestId,
-        });
-      }
+      await this.lifecycle.transition(
+        tx,
+        current,
+        PaymentStatus.EXPIRED,
+        { operation: LogOperation.STATUS, errorMessage: 'not paid within the payment lifetime' },
+        origin,
+      );
     });
   }
 
-  private async applyProviderState(tx: EntityManager, payment: Payment, state: ProviderPaymentState): Promise<void> {
+  /** Keeps the provider's own word on the payment; returns the status it maps to, if it is one we know. */
+  private readProviderState(payment: Payment, state: ProviderPaymentState): PaymentStatus | undefined {
     payment.providerStatus = state.providerStatus.slice(0, 64);
     if (!state.recognised) {
       this.logger.warn({ paymentId: payment.id, providerStatus: payment.providerStatus }, 'unrecognised provider status');
-      return;
+      return undefined;
     }
-    await changeStatus(tx, this.events, payment, state.status);
+    return state.status;
   }
 
   private async recordCreateOutcome(
@@ -375,14 +370,14 @@ export class PaymentService {
   ): Promise<Payment> {
     const saved = await inTransaction(ctx.em, async (tx) => {
       const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      let to: PaymentStatus;
       switch (outcome.kind) {
         case 'ok':
           payment.externalId = outcome.value.externalId;
           payment.providerStatus = outcome.value.providerStatus.slice(0, 64);
           payment.errorCode = null;
           payment.errorMessage = null;
-          await changeStatus(tx, this.events, payment, outcome.value.recognised ? outcome.value.status : PaymentStatus.WAITING);
-          payment.nextPollAt = nextPollAt(payment, this.settings.cadence);
+          to = outcome.value.recognised ? outcome.value.status : PaymentStatus.WAITING;
           break;
         case 'rejected':
         case 'unavailable': {
@@ -390,66 +385,34 @@ export class PaymentService {
           payment.errorCode = error.code;
           payment.errorMessage = error.message;
           payment.providerCode = outcome.providerCode;
-          await changeStatus(tx, this.events, payment, PaymentStatus.FAILED);
+          to = PaymentStatus.FAILED;
           break;
         }
         case 'unknown':
           payment.errorCode = ErrorCode.PROVIDER_UNAVAILABLE;
           payment.errorMessage = outcomeError(outcome, 'payment').message;
-          await changeStatus(tx, this.events, payment, PaymentStatus.UNKNOWN);
+          to = PaymentStatus.UNKNOWN;
           break;
       }
-      this.audit.record(tx, {
-        ...auditBase(payment),
-        operationType: LogOperation.CREATE,
-        amount: payment.amount,
-        status: payment.providerStatus ?? payment.status,
-        ...auditError(outcome, 'payment'),
-        actor: ctx.actor.label,
-        requestId: ctx.requestId,
-        details: outcome.kind === 'ok' ? null : { outcome: outcome.kind, detail: outcome.detail },
-      });
+      await this.lifecycle.record(
+        tx,
+        payment,
+        {
+          operation: LogOperation.CREATE,
+          amount: payment.amount,
+          ...(payment.providerStatus != null ? { status: payment.providerStatus } : {}),
+          ...auditError(outcome, 'payment'),
+          details: outcome.kind === 'ok' ? null : { outcome: outcome.kind, detail: outcome.detail },
+        },
+        originOf(ctx),
+        to,
+      );
+      if (outcome.kind === 'ok') payment.nextPollAt = nextPollAt(payment, this.settings.cadence);
       return payment;
     });
     this.events.wake();
     // A payment just created has no refunds yet: what the transaction wrote is the whole answer.
     return saved;
-  }
-
-  private async replay(em: EntityManager, earlier: Payment, requestHash: string): Promise<PaymentResult> {
-    if (earlier.requestHash !== requestHash) {
-      return {
-        payment: null,
-        errors: [
-          userError(ErrorCode.IDEMPOTENCY_CONFLICT, 'this idempotency key was already used with a different request', [
-            'input',
-            'idempotencyKey',
-          ]),
-        ],
-      };
-    }
-    const settled = await waitWhilePending(
-      () => this.findById(em.fork(), earlier.id),
-      (payment) => payment?.status !== PaymentStatus.PENDING,
-      this.settings.idempotencyWaitMs,
-    );
-    if (!settled || settled.status === PaymentStatus.PENDING) {
-      return {
-        payment: settled,
-        errors: [
-          userError(ErrorCode.IDEMPOTENCY_CONFLICT, 'a request with this idempotency key is still in progress; retry later', [
-            'input',
-            'idempotencyKey',
-          ], { retryable: true }),
-        ],
-      };
-    }
-    return { payment: settled, errors: createErrors(settled) };
-  }
-
-  private async findByIdempotencyKey(em: EntityManager, callerId: string, key: string): Promise<Payment | null> {
-    if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH) return null;
-    return em.fork().findOne(Payment, { callerId, idempotencyKey: key }, { populate: ['refunds'] });
   }
 
   private refuseConfig(shopId: number, config: PaymentConfig | null): UserError | null {
@@ -469,17 +432,12 @@ export class PaymentService {
     error: UserError,
   ): Promise<void> {
     await inTransaction(ctx.em, async (tx) => {
-      this.audit.record(tx, {
-        shopId,
-        organizationBin: config?.organizationBin ?? '',
-        provider: config?.provider ?? DEFAULT_PROVIDER_ID,
-        operationType: LogOperation.CREATE,
-        amount,
-        errorCode: error.code,
-        errorMessage: error.message,
-        actor: ctx.actor.label,
-        requestId: ctx.requestId,
-      });
+      this.audit.config(
+        tx,
+        { shopId, organizationBin: config?.organizationBin ?? '', provider: config?.provider ?? DEFAULT_PROVIDER_ID },
+        { operation: LogOperation.CREATE, amount, errorCode: error.code, errorMessage: error.message },
+        originOf(ctx),
+      );
     });
   }
 }

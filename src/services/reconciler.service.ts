@@ -5,14 +5,15 @@ import type { PollingCadence } from '../config';
 import { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';
 import { LogOperation } from '../entities/payment-log.entity';
-import { Refund, RefundStatus } from '../entities/refund.entity';
+import { Refund } from '../entities/refund.entity';
+import { RefundStatus } from '../domain/refund-status';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
-import { auditBase, type AuditService } from './audit.service';
 import { inTransaction } from './context';
 import type { PaymentEventsService } from './payment-events.service';
-import { changeStatus } from './payment-lifecycle';
+import type { PaymentLifecycle } from './payment-lifecycle.service';
 import type { PaymentService } from './payment.service';
+import type { RefundLifecycle } from './refund-lifecycle.service';
 import type { RefundService } from './refund.service';
 import { runLimited } from './run-limited';
 
@@ -52,7 +53,8 @@ export class ReconcilerService {
     private readonly em: EntityManager,
     private readonly payments: PaymentService,
     private readonly refunds: RefundService,
-    private readonly audit: AuditService,
+    private readonly paymentLifecycle: PaymentLifecycle,
+    private readonly refundLifecycle: RefundLifecycle,
     private readonly events: PaymentEventsService,
     private readonly settings: ReconcilerSettings,
     private readonly logger: Logger,
@@ -157,19 +159,14 @@ export class ReconcilerService {
       for (const payment of stale) {
         payment.errorCode = ErrorCode.PROVIDER_UNAVAILABLE;
         payment.errorMessage = 'the request was interrupted before the provider answered; whether the invoice exists is not known';
-        if (await changeStatus(tx, this.events, payment, PaymentStatus.UNKNOWN)) {
-          this.audit.record(tx, {
-            ...auditBase(payment),
-            operationType: LogOperation.CREATE,
-            amount: payment.amount,
-            status: PaymentStatus.UNKNOWN,
-            errorCode: payment.errorCode,
-            errorMessage: payment.errorMessage,
-            actor: ACTOR,
-            requestId: payment.requestId,
-          });
-          this.logger.warn({ paymentId: payment.id }, 'interrupted payment marked UNKNOWN');
-        }
+        const moved = await this.paymentLifecycle.transition(
+          tx,
+          payment,
+          PaymentStatus.UNKNOWN,
+          { operation: LogOperation.CREATE, amount: payment.amount, errorCode: payment.errorCode, errorMessage: payment.errorMessage },
+          { actor: ACTOR, requestId: payment.requestId },
+        );
+        if (moved) this.logger.warn({ paymentId: payment.id }, 'interrupted payment marked UNKNOWN');
       }
     });
     this.events.wake();
@@ -189,21 +186,19 @@ export class ReconcilerService {
       );
       const stale = claimed.length === 0 ? [] : await tx.find(Refund, { id: { $in: claimed.map((row) => row.id) } }, { populate: ['payment'] });
       for (const refund of stale) {
-        refund.status = RefundStatus.UNKNOWN;
-        await this.events.recordRefundChange(tx, refund, refund.payment, RefundStatus.PENDING);
-        refund.errorCode = ErrorCode.PROVIDER_UNAVAILABLE;
-        refund.errorMessage = 'the request was interrupted before the provider answered; the amount stays reserved';
-        this.audit.record(tx, {
-          ...auditBase(refund.payment),
-          operationType: LogOperation.REFUND,
-          amount: refund.amount,
-          status: RefundStatus.UNKNOWN,
-          refundId: refund.id,
-          errorCode: refund.errorCode,
-          errorMessage: refund.errorMessage,
-          actor: ACTOR,
-          requestId: refund.requestId,
-        });
+        const move = {
+          to: RefundStatus.UNKNOWN,
+          errorCode: ErrorCode.PROVIDER_UNAVAILABLE,
+          errorMessage: 'the request was interrupted before the provider answered; the amount stays reserved',
+        };
+        await this.refundLifecycle.transition(
+          tx,
+          refund,
+          refund.payment,
+          move,
+          { operation: LogOperation.REFUND, errorCode: move.errorCode, errorMessage: move.errorMessage },
+          { actor: ACTOR, requestId: refund.requestId },
+        );
       }
     });
     this.events.wake();

@@ -1,18 +1,21 @@
-import { LockMode, UniqueConstraintViolationException } from '@mikro-orm/core';
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { tiynToTengeString, type Tiyn } from '../domain/money';
+import { tiynToTengeString } from '../domain/money';
 import { PaymentStatus } from '../domain/payment-status';
+import { refundableAmount, RefundStatus } from '../domain/refund-status';
+import { explainUnknownRefunds } from '../domain/unknown-refunds';
 import { Payment } from '../entities/payment.entity';
 import { LogOperation } from '../entities/payment-log.entity';
-import { Refund, RefundStatus, RESERVING_REFUND_STATUSES } from '../entities/refund.entity';
+import { Refund } from '../entities/refund.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
 import type { RefundResult as ProviderRefundResult } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
-import { auditBase, auditError, type AuditService } from './audit.service';
-import { inTransaction, type UseCaseContext } from './context';
-import { digest, waitWhilePending } from './idempotency';
-import type { PaymentEventsService } from './payment-events.service';
+import { auditError } from './audit.service';
+import { inTransaction, originOf, type Origin, type UseCaseContext } from './context';
+import { digest, IdempotentRequests } from './idempotency';
 import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
+import type { PaymentEventsService } from './payment-events.service';
+import type { NewRefund, RefundLifecycle, RefundMove } from './refund-lifecycle.service';
 import { InputCheck } from './validation';
 
 export interface RefundCommand {
@@ -45,12 +48,24 @@ type Reservation = { refund: Refund; payment: Payment } | { refused: RefundOutco
  * is unknown, so the refunded total can never exceed what was paid.
  */
 export class RefundService {
+  private readonly idempotency: IdempotentRequests<Refund, RefundOutcome>;
+
   constructor(
     private readonly registry: ProviderRegistry,
-    private readonly audit: AuditService,
+    private readonly lifecycle: RefundLifecycle,
     private readonly events: PaymentEventsService,
     private readonly settings: { maxPaymentAmountTenge: number; idempotencyWaitMs: number },
-  ) {}
+  ) {
+    this.idempotency = new IdempotentRequests<Refund, RefundOutcome>({
+      find: (em, callerId, key) => em.findOne(Refund, { callerId, idempotencyKey: key }),
+      reload: (em, refund) => em.findOne(Refund, { id: refund.id }, { populate: ['payment', 'payment.refunds'] }),
+      isPending: (refund) => refund.status === RefundStatus.PENDING,
+      errorsOf: refundErrors,
+      answer: (refund, errors) => ({ refund, payment: refund?.payment ?? null, errors }),
+      noun: 'refund',
+      waitMs: settings.idempotencyWaitMs,
+    });
+  }
 
   /**
    * Refunds `amount` of a PROCESSED payment, with the BIN and device token the payment was made
@@ -69,10 +84,8 @@ export class RefundService {
     if (!check.ok) return { refund: null, payment: null, errors: check.errors };
 
     const requestHash = digest({ shopId, externalId, amount });
-    if (idempotencyKey) {
-      const earlier = await this.findByIdempotencyKey(ctx.em, ctx.actor.callerId, idempotencyKey);
-      if (earlier) return this.replay(ctx.em, earlier, requestHash);
-    }
+    const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
+    if (earlier) return earlier;
 
     const found = await ctx.em.fork().findOne(Payment, { externalId, shopId });
     if (!found) {
@@ -84,18 +97,11 @@ export class RefundService {
     }
     const provider = this.registry.find(found.provider);
 
-    let reservation: Reservation;
-    try {
-      reservation = await inTransaction(ctx.em, (tx) =>
-        this.reserve(tx, ctx, found.id, amount, idempotencyKey, requestHash, provider === undefined, reason),
-      );
-    } catch (error) {
-      if (error instanceof UniqueConstraintViolationException && idempotencyKey) {
-        const earlier = await this.findByIdempotencyKey(ctx.em, ctx.actor.callerId, idempotencyKey);
-        if (earlier) return this.replay(ctx.em, earlier, requestHash);
-      }
-      throw error;
-    }
+    const reserved = await this.idempotency.insertOnce(ctx, idempotencyKey, requestHash, () =>
+      inTransaction(ctx.em, (tx) => this.reserve(tx, ctx, found.id, { amount, callerId: ctx.actor.callerId, idempotencyKey, requestHash }, reason, provider === undefined)),
+    );
+    if ('replayed' in reserved) return reserved.replayed;
+    const reservation = reserved.inserted;
     if ('refused' in reservation) return reservation.refused;
     this.events.wake();
 
@@ -130,18 +136,14 @@ export class RefundService {
       if (refund.status !== RefundStatus.UNKNOWN) {
         return userError(ErrorCode.BAD_INPUT, `only an UNKNOWN refund can be resolved; this one is ${refund.status}`, ['input', 'refundId']);
       }
-      this.settleUnknown(refund, payment, input.outcome, `resolved by ${ctx.actor.label}: ${reason}`);
-      await this.events.recordRefundChange(tx, refund, payment, RefundStatus.UNKNOWN);
-      this.audit.record(tx, {
-        ...auditBase(payment),
-        operationType: LogOperation.RESOLVE,
-        amount: refund.amount,
-        status: refund.status,
-        refundId: refund.id,
-        actor: ctx.actor.label,
-        requestId: ctx.requestId,
-        details: { action: 'resolveRefund', outcome: input.outcome, reason },
-      });
+      await this.lifecycle.transition(
+        tx,
+        refund,
+        payment,
+        settledUnknown(input.outcome, `resolved by ${ctx.actor.label}: ${reason}`),
+        { operation: LogOperation.RESOLVE, details: { action: 'resolveRefund', outcome: input.outcome, reason } },
+        originOf(ctx),
+      );
       return null;
     });
     if (refusal) return { refund: null, payment: null, errors: [refusal] };
@@ -158,7 +160,7 @@ export class RefundService {
    *
    * @returns how many refunds it settled.
    */
-  async reconcileUnknownRefunds(em: EntityManager, paymentId: string, origin: { actor: string; requestId: string }): Promise<number> {
+  async reconcileUnknownRefunds(em: EntityManager, paymentId: string, origin: Origin & { requestId: string }): Promise<number> {
     const payment = await em.fork().findOne(Payment, { id: paymentId }, { populate: ['refunds'] });
     if (!payment?.externalId) return 0;
     const provider = this.registry.find(payment.provider);
@@ -187,18 +189,14 @@ export class RefundService {
       if (!succeededIds) return 0;
       const settled = unknown.map((refund) => [refund, succeededIds.has(refund.id) ? 'SUCCEEDED' : 'FAILED'] as const);
       for (const [refund, result] of settled) {
-        this.settleUnknown(refund, locked, result, `settled from the provider's refundable amount (${tiynToTengeString(outcome.value.available)} tenge left)`);
-        await this.events.recordRefundChange(tx, refund, locked, RefundStatus.UNKNOWN);
-        this.audit.record(tx, {
-          ...auditBase(locked),
-          operationType: LogOperation.REFUND,
-          amount: refund.amount,
-          status: refund.status,
-          refundId: refund.id,
-          actor: origin.actor,
-          requestId: origin.requestId,
-          details: { reconciledFrom: 'refundableAmount', total: outcome.value.total, available: outcome.value.available },
-        });
+        await this.lifecycle.transition(
+          tx,
+          refund,
+          locked,
+          settledUnknown(result, `settled from the provider's refundable amount (${tiynToTengeString(outcome.value.available)} tenge left)`),
+          { operation: LogOperation.REFUND, details: { reconciledFrom: 'refundableAmount', total: outcome.value.total, available: outcome.value.available } },
+          origin,
+        );
       }
       return settled.length;
     });
@@ -206,29 +204,18 @@ export class RefundService {
     return settled;
   }
 
-  private settleUnknown(refund: Refund, payment: Payment, result: 'SUCCEEDED' | 'FAILED', note: string): void {
-    refund.status = result === 'SUCCEEDED' ? RefundStatus.SUCCEEDED : RefundStatus.FAILED;
-    refund.errorMessage = note.slice(0, 500);
-    if (result === 'SUCCEEDED') {
-      refund.errorCode = null;
-      payment.refundedAmount += refund.amount;
-    }
-  }
-
   /** Step one, under the payment's row lock: check what is left, then reserve the amount. */
   private async reserve(
     tx: EntityManager,
     ctx: UseCaseContext,
     paymentId: string,
-    amount: Tiyn,
-    idempotencyKey: string | null,
-    requestHash: string,
-    providerMissing: boolean,
+    request: NewRefund,
     reason: string | null,
+    providerMissing: boolean,
   ): Promise<Reservation> {
     const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-    const reserved = await this.reservedAmount(tx, paymentId);
-    const available = payment.amount - reserved;
+    const available = refundableAmount(payment, await tx.find(Refund, { payment: paymentId }));
+    const { amount } = request;
     let error: UserError | null = null;
     if (providerMissing) {
       error = userError(ErrorCode.PROVIDER_UNAVAILABLE, `provider "${payment.provider}" is not configured`);
@@ -241,45 +228,16 @@ export class RefundService {
     } else if (amount > available) {
       error = userError(
         ErrorCode.REFUND_EXCEEDS_AVAILABLE,
-        `the refund exceeds what is left to refund (${tiynToTengeString(Math.max(available, 0))} tenge)`,
+        `the refund exceeds what is left to refund (${tiynToTengeString(available)} tenge)`,
         ['input', 'amount'],
       );
     }
     if (error) {
-      this.audit.record(tx, {
-        ...auditBase(payment),
-        operationType: LogOperation.REFUND,
-        amount,
-        status: RefundStatus.FAILED,
-        errorCode: error.code,
-        errorMessage: error.message,
-        actor: ctx.actor.label,
-        requestId: ctx.requestId,
-      });
+      this.lifecycle.refuse(tx, payment, amount, error, originOf(ctx));
       await tx.populate(payment, ['refunds']);
       return { refused: { refund: null, payment, errors: [error] } };
     }
-    const refund = tx.create(Refund, {
-      payment,
-      amount,
-      callerId: ctx.actor.callerId,
-      idempotencyKey,
-      requestHash,
-      requestId: ctx.requestId,
-    } as Refund);
-    tx.persist(refund);
-    await this.events.recordRefundChange(tx, refund, payment, null);
-    this.audit.record(tx, {
-      ...auditBase(payment),
-      operationType: LogOperation.REFUND,
-      amount,
-      status: RefundStatus.PENDING,
-      refundId: refund.id,
-      actor: ctx.actor.label,
-      requestId: ctx.requestId,
-      details: reason ? { reason } : null,
-    });
-    return { refund, payment };
+    return { refund: await this.lifecycle.open(tx, payment, request, reason, originOf(ctx)), payment };
   }
 
   private async recordOutcome(
@@ -287,104 +245,28 @@ export class RefundService {
     refundId: string,
     outcome: CallOutcome<ProviderRefundResult>,
   ): Promise<RefundOutcome> {
-    await inTransaction(ctx.em, async (tx) => {
+    // The answer is what this transaction wrote, not a later read that the reconciler may
+    // already have moved on.
+    const refund = await inTransaction(ctx.em, async (tx) => {
       const refund = await tx.findOneOrFail(Refund, { id: refundId }, { populate: ['payment'] });
       const payment = await tx.findOneOrFail(Payment, { id: refund.payment.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      const previous = refund.status;
-      this.settle(refund, payment, outcome);
-      if (refund.status !== previous) await this.events.recordRefundChange(tx, refund, payment, previous);
-      this.audit.record(tx, {
-        ...auditBase(payment),
-        operationType: LogOperation.REFUND,
-        amount: refund.amount,
-        status: refund.status,
-        refundId: refund.id,
-        ...auditError(outcome, 'refund'),
-        actor: ctx.actor.label,
-        requestId: ctx.requestId,
-        details: outcome.kind === 'ok' ? { returnOperationId: refund.returnOperationId } : { outcome: outcome.kind, detail: outcome.detail },
-      });
+      await tx.populate(payment, ['refunds']);
+      await this.lifecycle.transition(
+        tx,
+        refund,
+        payment,
+        moveFor(outcome),
+        {
+          operation: LogOperation.REFUND,
+          ...auditError(outcome, 'refund'),
+          details: outcome.kind === 'ok' ? { returnOperationId: outcome.value.returnOperationId } : { outcome: outcome.kind, detail: outcome.detail },
+        },
+        originOf(ctx),
+      );
+      return refund;
     });
     this.events.wake();
-    const refund = await ctx.em.fork().findOneOrFail(Refund, { id: refundId }, { populate: ['payment', 'payment.refunds'] });
     return { refund, payment: refund.payment, errors: refundErrors(refund) };
-  }
-
-  /**
-   * Applies a provider answer to a refund. A refund that is already settled keeps its outcome:
-   * only PENDING and UNKNOWN refunds move.
-   */
-  private settle(refund: Refund, payment: Payment, outcome: CallOutcome<ProviderRefundResult>): void {
-    if (refund.status !== RefundStatus.PENDING && refund.status !== RefundStatus.UNKNOWN) return;
-    switch (outcome.kind) {
-      case 'ok':
-        refund.status = RefundStatus.SUCCEEDED;
-        refund.returnOperationId = outcome.value.returnOperationId;
-        refund.errorCode = null;
-        refund.errorMessage = null;
-        payment.refundedAmount += refund.amount;
-        break;
-      case 'rejected':
-      case 'unavailable': {
-        const error = outcomeError(outcome, 'refund');
-        refund.status = RefundStatus.FAILED;
-        refund.errorCode = error.code;
-        refund.errorMessage = error.message;
-        refund.providerCode = outcome.providerCode;
-        break;
-      }
-      case 'unknown':
-        refund.status = RefundStatus.UNKNOWN;
-        refund.errorCode = ErrorCode.PROVIDER_UNAVAILABLE;
-        refund.errorMessage = outcomeError(outcome, 'refund').message;
-        break;
-    }
-  }
-
-  private async reservedAmount(tx: EntityManager, paymentId: string): Promise<Tiyn> {
-    const rows = await tx
-      .getConnection()
-      .execute<{ total: string }[]>(
-        `select coalesce(sum(amount), 0)::text as total from refund where payment_id = ? and status in (${RESERVING_REFUND_STATUSES.map(() => '?').join(', ')})`,
-        [paymentId, ...RESERVING_REFUND_STATUSES],
-        'all',
-        tx.getTransactionContext(),
-      );
-    return Number(rows[0]?.total ?? 0);
-  }
-
-  private async replay(em: EntityManager, earlier: Refund, requestHash: string): Promise<RefundOutcome> {
-    if (earlier.requestHash !== requestHash) {
-      return {
-        refund: null,
-        payment: null,
-        errors: [
-          userError(ErrorCode.IDEMPOTENCY_CONFLICT, 'this idempotency key was already used with a different request', [
-            'input',
-            'idempotencyKey',
-          ]),
-        ],
-      };
-    }
-    const load = () => em.fork().findOne(Refund, { id: earlier.id }, { populate: ['payment', 'payment.refunds'] });
-    const settled = await waitWhilePending(load, (refund) => refund?.status !== RefundStatus.PENDING, this.settings.idempotencyWaitMs);
-    if (!settled || settled.status === RefundStatus.PENDING) {
-      return {
-        refund: settled,
-        payment: settled?.payment ?? null,
-        errors: [
-          userError(ErrorCode.IDEMPOTENCY_CONFLICT, 'a refund with this idempotency key is still in progress; retry later', [
-            'input',
-            'idempotencyKey',
-          ], { retryable: true }),
-        ],
-      };
-    }
-    return { refund: settled, payment: settled.payment, errors: refundErrors(settled) };
-  }
-
-  private async findByIdempotencyKey(em: EntityManager, callerId: string, key: string): Promise<Refund | null> {
-    return em.fork().findOne(Refund, { callerId, idempotencyKey: key });
   }
 }
 
@@ -399,28 +281,24 @@ function refundErrors(refund: Refund): UserError[] {
   return [];
 }
 
-const MAX_UNKNOWN_TO_EXPLAIN = 12;
-
-/**
- * Which unknown refunds, taken together, make up `unexplained`? Answers only when every way of
- * making it up uses the same amounts (so which of two equal refunds went through does not change
- * any total); otherwise null, and a human decides.
- */
-export function explainUnknownRefunds(unknown: Array<{ id: string; amount: Tiyn }>, unexplained: Tiyn): Set<string> | null {
-  if (unexplained < 0 || unknown.length === 0 || unknown.length > MAX_UNKNOWN_TO_EXPLAIN) return null;
-  const solutions = new Map<string, number>();
-  for (let mask = 0; mask < 1 << unknown.length; mask += 1) {
-    let sum = 0;
-    const amounts: number[] = [];
-    unknown.forEach((refund, index) => {
-      if (mask & (1 << index)) {
-        sum += refund.amount;
-        amounts.push(refund.amount);
-      }
-    });
-    if (sum === unexplained) solutions.set(amounts.sort((a, b) => a - b).join(','), mask);
+/** Where a provider answer moves a refund: only PENDING and UNKNOWN refunds move, by the table. */
+function moveFor(outcome: CallOutcome<ProviderRefundResult>): RefundMove {
+  switch (outcome.kind) {
+    case 'ok':
+      return { to: RefundStatus.SUCCEEDED, returnOperationId: outcome.value.returnOperationId, errorCode: null, errorMessage: null };
+    case 'rejected':
+    case 'unavailable': {
+      const error = outcomeError(outcome, 'refund');
+      return { to: RefundStatus.FAILED, errorCode: error.code, errorMessage: error.message, providerCode: outcome.providerCode };
+    }
+    case 'unknown':
+      return { to: RefundStatus.UNKNOWN, errorCode: ErrorCode.PROVIDER_UNAVAILABLE, errorMessage: outcomeError(outcome, 'refund').message };
   }
-  if (solutions.size !== 1) return null;
-  const [mask] = solutions.values();
-  return new Set(unknown.filter((_, index) => mask & (1 << index)).map((refund) => refund.id));
+}
+
+/** How an UNKNOWN refund is settled once its outcome is learned; `note` says how it was learned. */
+function settledUnknown(result: 'SUCCEEDED' | 'FAILED', note: string): RefundMove {
+  return result === 'SUCCEEDED'
+    ? { to: RefundStatus.SUCCEEDED, errorCode: null, errorMessage: note }
+    : { to: RefundStatus.FAILED, errorMessage: note };
 }

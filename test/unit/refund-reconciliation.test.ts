@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { explainUnknownRefunds } from '../../src/services/refund.service';
+import { explainUnknownRefunds } from '../../src/domain/unknown-refunds';
 
 const refund = (id: string, amount: number) => ({ id, amount });
 

@@ -2,7 +2,7 @@ import { registerEnumType } from 'type-graphql';
 import { PaymentStatus } from '../../domain/payment-status';
 import { WebhookDeliveryStatus, WebhookEventType } from '../../domain/webhook-delivery';
 import { LogOperation } from '../../entities/payment-log.entity';
-import { RefundStatus } from '../../entities/refund.entity';
+import { RefundStatus } from '../../domain/refund-status';
 import { ErrorCode } from '../../errors';
 
 registerEnumType(PaymentStatus, {

@@ -1,5 +1,6 @@
 import { Field, ID, Int, ObjectType } from 'type-graphql';
 import { tiynToTenge } from '../../domain/money';
+import { refundableAmount } from '../../domain/refund-status';
 import type { Payment } from '../../entities/payment.entity';
 import type { Refund } from '../../entities/refund.entity';
 import { PaymentStatus, RefundStatus } from './enums';
@@ -82,9 +83,6 @@ export class PaymentView {
 
   static from(payment: Payment): PaymentView {
     const refunds = payment.refunds.isInitialized() ? payment.refunds.getItems() : [];
-    const reserved = refunds
-      .filter((refund) => refund.status !== RefundStatus.FAILED)
-      .reduce((sum, refund) => sum + refund.amount, 0);
     return Object.assign(new PaymentView(), {
       id: payment.id,
       externalId: payment.externalId,
@@ -93,7 +91,7 @@ export class PaymentView {
       provider: payment.provider,
       amount: tiynToTenge(payment.amount),
       refundedAmount: tiynToTenge(payment.refundedAmount),
-      refundableAmount: payment.status === PaymentStatus.PROCESSED ? tiynToTenge(Math.max(payment.amount - reserved, 0)) : 0,
+      refundableAmount: tiynToTenge(refundableAmount(payment, refunds)),
       status: payment.status,
       providerStatus: payment.providerStatus,
       phoneMasked: payment.phoneMasked,
