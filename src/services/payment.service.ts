@@ -70,7 +70,7 @@ export class PaymentService {
     private readonly configs: ConfigCache,
   ) {
     this.idempotency = new IdempotentRequests<Payment, PaymentResult>({
-      find: (em, callerId, key) => em.findOne(Payment, { callerId, idempotencyKey: key }, { populate: ['refunds'] }),
+      find: (em, callerId, key) => loadWithRefunds(em, 'p.caller_id = ? and p.idempotency_key = ?', [callerId, key]),
       reload: (em, payment) => this.findById(em, payment.id),
       isPending: (payment) => payment.status === PaymentStatus.PENDING,
       errorsOf: createErrors,
