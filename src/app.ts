@@ -13,6 +13,7 @@ import { createLogger, type Logger } from './logger';
 import { instrumentProvider } from './metrics/instrumented-provider';
 import { GatewayMetrics } from './metrics/metrics';
 import { createKaspiProvider, type KaspiProviderSettings } from './providers/kaspi/kaspi.provider';
+import { createNotificationRouter } from './notifications/notification.router';
 import { createCloudPaymentsProvider } from './providers/cloudpayments/cloudpayments.provider';
 import { ProviderRegistry } from './providers/registry';
 import { createCloudPaymentsSandbox, type CloudPaymentsSandbox } from './sandbox/cloudpayments/cloudpayments-sandbox';
@@ -119,6 +120,7 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
       sandbox = createKaspiSandbox({ autoAdvanceMs: config.kaspi.autoAdvanceMs });
       mounts.push({ path: SANDBOX_PATH, router: sandbox.router });
     }
+    mounts.push({ path: NOTIFICATIONS_PATH, router: createNotificationRouter(orm, services.notifications, logger.child({ component: 'notifications' })) });
     let cloudPaymentsSandbox: CloudPaymentsSandbox | null = null;
     if (config.cloudPayments.apiUrl === null) {
       cloudPaymentsSandbox = createCloudPaymentsSandbox();

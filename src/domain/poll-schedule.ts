@@ -13,10 +13,11 @@ export interface PolledPayment {
 
 /**
  * When to ask the provider next: often while a customer is likely to be paying, then rarely,
- * never faster than the provider allows, backing off while the provider fails.
+ * never faster than the provider allows, backing off while the provider fails. A payment without
+ * the provider's id is asked about only where the provider can find it by our own reference.
  */
-export function nextPollAt(payment: PolledPayment, cadence: PollingCadence, now = new Date()): Date | null {
-  if (isFinalStatus(payment.status) || !payment.externalId) return null;
+export function nextPollAt(payment: PolledPayment, cadence: PollingCadence, findableByReference = false, now = new Date()): Date | null {
+  if (isFinalStatus(payment.status) || (!payment.externalId && !findableByReference)) return null;
   const age = now.getTime() - payment.createdAt.getTime();
   const base = age < cadence.fastWindowMs ? cadence.fastIntervalMs : cadence.slowIntervalMs;
   let interval = Math.max(base, cadence.minIntervalMs);

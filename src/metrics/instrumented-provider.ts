@@ -45,7 +45,7 @@ export function instrumentProvider(provider: PaymentProvider, metrics: GatewayMe
     const find = provider.findPayment.bind(provider);
     instrumented.findPayment = observe('find', find);
   }
-  return { ...instrumented, requiresMerchantAccount: provider.requiresMerchantAccount, notifications: provider.notifications };
+  return { ...instrumented, requiresMerchantAccount: provider.requiresMerchantAccount, idempotencyWindowMs: provider.idempotencyWindowMs, notifications: provider.notifications };
 }
 
 function outcomeOf(error: unknown): ProviderCallOutcome {

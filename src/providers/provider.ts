@@ -147,6 +147,11 @@ export interface PaymentProvider {
    * settled once the provider knows the payment.
    */
   findPayment?(request: FindByReferenceRequest): Promise<ProviderPaymentState | null>;
+  /**
+   * How long the provider answers a repeated call under the same operation id (`RefundRequest.operationId`)
+   * with the first call's result instead of acting again; only a provider that keeps them has it.
+   */
+  readonly idempotencyWindowMs?: number;
   /** True for a provider that authenticates each merchant: a shop routed to it needs its own account. */
   readonly requiresMerchantAccount?: boolean;
   /** Only a provider that calls the gateway back (CloudPayments) has notifications. */

@@ -11,6 +11,7 @@ import { PaymentEventsService } from './payment-events.service';
 import { PaymentSearchService } from './payment-search.service';
 import { PaymentLifecycle } from './payment-lifecycle.service';
 import { RefundLifecycle } from './refund-lifecycle.service';
+import { NotificationService } from './notification.service';
 import { PaymentService } from './payment.service';
 import { ReconcilerService } from './reconciler.service';
 import { RefundService } from './refund.service';
@@ -27,6 +28,7 @@ export interface Services {
   paymentSearch: PaymentSearchService;
   refunds: RefundService;
   reconciler: ReconcilerService;
+  notifications: NotificationService;
   webhookEndpoints: WebhookEndpointService;
   webhookDeliveries: WebhookDeliveryService;
   /** Fans outbox events out into deliveries and sends them. */
@@ -61,10 +63,14 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
     logger.child({ component: 'payments' }),
     configCache,
   );
-  const refunds = new RefundService(registry, refundLifecycle, events, {
-    maxPaymentAmountTenge: config.maxPaymentAmountTenge,
-    idempotencyWaitMs: config.idempotencyWaitMs,
-  });
+  const refunds = new RefundService(
+    registry,
+    refundLifecycle,
+    events,
+    { maxPaymentAmountTenge: config.maxPaymentAmountTenge, idempotencyWaitMs: config.idempotencyWaitMs },
+    configCache,
+    logger.child({ component: 'refunds' }),
+  );
   const webhookPolicy = config.isProduction ? 'production' : 'development';
   const webhookEndpoints = new WebhookEndpointService(audit, { policy: webhookPolicy, secretOverlapMs: config.webhooks.secretOverlapMs });
   const webhookDeliveries = new WebhookDeliveryService(webhookEndpoints, config.webhooks, () => webhooks.wake());
@@ -93,6 +99,7 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
       { ...config.reconciler, leaseMs: config.kaspiTimeouts.statusMs * 2 + 2_000 },
       logger.child({ component: 'reconciler' }),
     ),
+    notifications: new NotificationService(registry, configCache, payments, refunds, logger.child({ component: 'notifications' })),
     webhookEndpoints,
     webhookDeliveries,
     webhooks,

@@ -6,7 +6,7 @@ import { isFinalStatus, PaymentStatus } from '../domain/payment-status';
 import { maskPhone } from '../domain/phone';
 import { Payment } from '../entities/payment.entity';
 import { Refund } from '../entities/refund.entity';
-import { PaymentConfig } from '../entities/payment-config.entity';
+import { merchantAccountOf, PaymentConfig } from '../entities/payment-config.entity';
 import { LogOperation } from '../entities/payment-log.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
 import type { Logger } from '../logger';
@@ -18,6 +18,7 @@ import { auditError, type AuditService } from './audit.service';
 import type { ConfigCache } from './config-cache';
 import { inTransaction, originOf, type Origin, type UseCaseContext } from './context';
 import { digest, IdempotentRequests } from './idempotency';
+import { routingFor } from './routing';
 import { runLimited } from './run-limited';
 import type { PaymentEventsService } from './payment-events.service';
 import type { PaymentLifecycle } from './payment-lifecycle.service';
@@ -138,7 +139,8 @@ export class PaymentService {
 
     const outcome = await callProvider(() =>
       provider.createPayment({
-        routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
+        routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken, account: merchantAccountOf(config) },
+        reference: payment.id,
         amount,
         method: PaymentMethod.KASPI_REMOTE,
         phone,
@@ -267,8 +269,8 @@ export class PaymentService {
   async checkStatuses(em: EntityManager, paymentIds: string[], originFor: (paymentId: string) => CheckOrigin, concurrency: number): Promise<void> {
     if (paymentIds.length === 0) return;
     const payments = await em.fork().find(Payment, { id: { $in: paymentIds } });
-    const due = payments.filter((payment) => !isFinalStatus(payment.status) && payment.externalId);
-    const outcomes = new Map<string, { outcome: CallOutcome<ProviderPaymentState>; origin: CheckOrigin }>();
+    const due = payments.filter((payment) => !isFinalStatus(payment.status) && (payment.externalId || this.findsByReference(payment)));
+    const outcomes = new Map<string, { outcome: CallOutcome<ProviderPaymentState | null>; origin: CheckOrigin }>();
     await runLimited(due, concurrency, async (payment) => {
       const provider = this.registry.find(payment.provider);
       if (!provider) {
@@ -276,12 +278,13 @@ export class PaymentService {
         return;
       }
       const origin = originFor(payment.id);
-      const request = {
-        externalId: payment.externalId!,
-        routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
-        requestId: origin.requestId,
-      };
-      outcomes.set(payment.id, { outcome: await callProvider(() => provider.getStatus(request)), origin });
+      const routing = await routingFor(em, this.configs, provider, payment);
+      const { externalId } = payment;
+      // Without the provider's id (its create answer was lost), only a lookup by our own reference can tell.
+      const lookUp = externalId
+        ? () => provider.getStatus({ externalId, reference: payment.id, routing, requestId: origin.requestId })
+        : () => provider.findPayment!({ reference: payment.id, routing, requestId: origin.requestId });
+      outcomes.set(payment.id, { outcome: await callProvider(lookUp), origin });
     });
     if (outcomes.size === 0) return;
 
@@ -293,7 +296,8 @@ export class PaymentService {
         let to: PaymentStatus | undefined;
         if (outcome.kind === 'ok') {
           current.pollFailures = 0;
-          to = this.readProviderState(current, outcome.value);
+          // Null: the provider has nothing under our reference yet; the payment stays as it is.
+          if (outcome.value) to = this.readProviderState(current, outcome.value);
         } else {
           current.pollFailures += 1;
         }
@@ -302,14 +306,15 @@ export class PaymentService {
           current,
           {
             operation: LogOperation.STATUS,
-            status: outcome.kind === 'ok' ? outcome.value.providerStatus : null,
+            status: outcome.kind === 'ok' ? (outcome.value?.providerStatus ?? null) : null,
             ...auditError(outcome, 'status check'),
-            details: outcome.kind === 'ok' && !outcome.value.recognised ? { unrecognisedStatus: outcome.value.providerStatus } : null,
+            details:
+              outcome.kind === 'ok' && outcome.value && !outcome.value.recognised ? { unrecognisedStatus: outcome.value.providerStatus } : null,
           },
           origin,
           to,
         );
-        current.nextPollAt = nextPollAt(current, this.settings.cadence);
+        current.nextPollAt = this.nextCheckAt(current);
         if (outcome.kind === 'ok' && !isFinalStatus(current.status) && isPastLifetime(current, this.settings.cadence)) {
           expired.push([current.id, origin]);
         }
@@ -329,12 +334,9 @@ export class PaymentService {
     const provider = this.registry.find(payment.provider);
     if (provider?.cancelPayment && payment.externalId) {
       const externalId = payment.externalId;
+      const routing = await routingFor(em, this.configs, provider, payment);
       const outcome = await callProvider(() =>
-        provider.cancelPayment!({
-          externalId,
-          routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
-          requestId: origin.requestId,
-        }),
+        provider.cancelPayment!({ externalId, reference: payment.id, routing, requestId: origin.requestId }),
       );
       if (outcome.kind !== 'ok') {
         this.logger.warn({ paymentId, outcome: outcome.kind }, 'could not cancel an expired payment; will ask again');
@@ -353,8 +355,55 @@ export class PaymentService {
     });
   }
 
-  /** Keeps the provider's own word on the payment; returns the status it maps to, if it is one we know. */
-  private readProviderState(payment: Payment, state: ProviderPaymentState): PaymentStatus | undefined {
+  /**
+   * Records what the provider told of a payment by itself (a notification, already verified): the
+   * same rules as a status answer. A report that changes nothing writes nothing, so that a repeated
+   * notification leaves no trace but the first.
+   *
+   * @returns whether anything changed.
+   */
+  async applyReportedState(em: EntityManager, paymentId: string, state: Omit<ProviderPaymentState, 'externalId'>, origin: CheckOrigin): Promise<boolean> {
+    const changed = await inTransaction(em, async (tx) => {
+      const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      // A late report of an earlier attempt (a decline retried after the payment went through) changes no final payment.
+      if (isFinalStatus(payment.status) && state.status !== payment.status) return false;
+      const fingerprint = () => [payment.status, payment.providerStatus, payment.externalId, payment.providerTransactionId, payment.anomaly].join('\n');
+      const before = fingerprint();
+      const to = this.readProviderState(payment, state);
+      const unchanged = (to === undefined || to === payment.status) && fingerprint() === before;
+      if (unchanged) return false;
+      await this.lifecycle.record(
+        tx,
+        payment,
+        { operation: LogOperation.STATUS, status: payment.providerStatus, details: state.recognised ? null : { unrecognisedStatus: state.providerStatus } },
+        origin,
+        to,
+      );
+      payment.nextPollAt = this.nextCheckAt(payment);
+      return true;
+    });
+    if (changed) this.events.wake();
+    return changed;
+  }
+
+  /** When the reconciler should next ask about this payment, if ever. */
+  nextCheckAt(payment: Payment): Date | null {
+    return nextPollAt(payment, this.settings.cadence, this.findsByReference(payment));
+  }
+
+  /** Whether the payment's provider can find it by our own reference, its id at the provider unknown. */
+  private findsByReference(payment: Payment): boolean {
+    return this.registry.find(payment.provider)?.findPayment !== undefined;
+  }
+
+  /**
+   * Keeps what the provider reported of a payment (a status answer, a lookup by our reference, a
+   * notification): its word, the transaction that paid it and, for a payment whose create answer
+   * was lost, the id the provider knows it by. Returns the status it maps to, if it is one we know.
+   */
+  private readProviderState(payment: Payment, state: Omit<ProviderPaymentState, 'externalId'> & { externalId?: string }): PaymentStatus | undefined {
+    if (!isFinalStatus(payment.status) && state.providerTransactionId) payment.providerTransactionId = state.providerTransactionId;
+    payment.externalId ??= state.externalId ?? state.providerTransactionId ?? null;
     payment.providerStatus = state.providerStatus.slice(0, 64);
     if (!state.recognised) {
       this.logger.warn({ paymentId: payment.id, providerStatus: payment.providerStatus }, 'unrecognised provider status');
@@ -407,7 +456,8 @@ export class PaymentService {
         originOf(ctx),
         to,
       );
-      if (outcome.kind === 'ok') payment.nextPollAt = nextPollAt(payment, this.settings.cadence);
+      // A payment whose create answer was lost is asked about where the provider can find it by our reference.
+      if (outcome.kind === 'ok' || outcome.kind === 'unknown') payment.nextPollAt = this.nextCheckAt(payment);
       return payment;
     });
     this.events.wake();

@@ -115,7 +115,7 @@ export class ReconcilerService {
         where id in (
           select id from payment
            where next_poll_at is not null and next_poll_at <= now()
-             and status in (?, ?, ?) and external_id is not null
+             and status in (?, ?, ?)
              and (last_polled_at is null or last_polled_at <= now() - (? * interval '1 millisecond'))
            order by next_poll_at
            limit ?
@@ -143,10 +143,17 @@ export class ReconcilerService {
       [RefundStatus.UNKNOWN, this.settings.cadence.minIntervalMs, this.settings.batchSize],
     );
     await runLimited(rows, this.settings.concurrency, (row) =>
-      this.refunds.reconcileUnknownRefunds(this.em, row.payment_id, { actor: ACTOR, requestId: randomUUID() }).catch((error) => {
+      this.settleUnknownRefunds(row.payment_id).catch((error) => {
         this.logger.error({ err: error, paymentId: row.payment_id }, 'refund reconciliation failed');
       }),
     );
+  }
+
+  /** From what the provider can tell of the payment's refunds, or else by asking again under the same operation id. */
+  private async settleUnknownRefunds(paymentId: string): Promise<void> {
+    const origin = { actor: ACTOR, requestId: randomUUID() };
+    if ((await this.refunds.reconcileUnknownRefunds(this.em, paymentId, origin)) > 0) return;
+    await this.refunds.replayUnknownRefunds(this.em, paymentId, origin);
   }
 
   private async recoverInterruptedPayments(): Promise<void> {
@@ -166,7 +173,10 @@ export class ReconcilerService {
           { operation: LogOperation.CREATE, amount: payment.amount, errorCode: payment.errorCode, errorMessage: payment.errorMessage },
           { actor: ACTOR, requestId: payment.requestId },
         );
-        if (moved) this.logger.warn({ paymentId: payment.id }, 'interrupted payment marked UNKNOWN');
+        if (moved) {
+          payment.nextPollAt = this.payments.nextCheckAt(payment);
+          this.logger.warn({ paymentId: payment.id }, 'interrupted payment marked UNKNOWN');
+        }
       }
     });
     this.events.wake();

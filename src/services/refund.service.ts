@@ -1,6 +1,6 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { tiynToTengeString } from '../domain/money';
+import { tiynToTengeString, type Tiyn } from '../domain/money';
 import { PaymentStatus } from '../domain/payment-status';
 import { refundableAmount, RefundStatus } from '../domain/refund-status';
 import { explainUnknownRefunds } from '../domain/unknown-refunds';
@@ -8,14 +8,17 @@ import { Payment } from '../entities/payment.entity';
 import { LogOperation } from '../entities/payment-log.entity';
 import { Refund } from '../entities/refund.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
-import type { RefundResult as ProviderRefundResult } from '../providers/provider';
+import type { Logger } from '../logger';
+import type { PaymentProvider, RefundResult as ProviderRefundResult } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
 import { auditError } from './audit.service';
+import type { ConfigCache } from './config-cache';
 import { inTransaction, originOf, type Origin, type UseCaseContext } from './context';
 import { digest, IdempotentRequests } from './idempotency';
 import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
 import type { PaymentEventsService } from './payment-events.service';
 import type { NewRefund, RefundLifecycle, RefundMove } from './refund-lifecycle.service';
+import { routingFor } from './routing';
 import { InputCheck } from './validation';
 
 export interface RefundCommand {
@@ -55,6 +58,8 @@ export class RefundService {
     private readonly lifecycle: RefundLifecycle,
     private readonly events: PaymentEventsService,
     private readonly settings: { maxPaymentAmountTenge: number; idempotencyWaitMs: number },
+    private readonly configs: ConfigCache,
+    private readonly logger: Logger,
   ) {
     this.idempotency = new IdempotentRequests<Refund, RefundOutcome>({
       find: (em, callerId, key) => em.findOne(Refund, { callerId, idempotencyKey: key }),
@@ -106,15 +111,78 @@ export class RefundService {
     this.events.wake();
 
     const { refund, payment } = reservation;
-    const outcome = await callProvider(() =>
-      provider!.refund({
+    const outcome = await this.callRefund(ctx.em, provider!, payment, refund, ctx.requestId);
+    return this.recordOutcome(ctx.em, refund.id, outcome, originOf(ctx));
+  }
+
+  /** The refund call, under the refund's own id as the operation id a provider may keep it by. */
+  private async callRefund(em: EntityManager, provider: PaymentProvider, payment: Payment, refund: Refund, requestId: string): Promise<CallOutcome<ProviderRefundResult>> {
+    const routing = await routingFor(em, this.configs, provider, payment);
+    return callProvider(() =>
+      provider.refund({
         externalId: payment.externalId!,
-        routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
-        amount,
-        requestId: ctx.requestId,
+        providerTransactionId: payment.providerTransactionId,
+        operationId: refund.id,
+        routing,
+        amount: refund.amount,
+        requestId,
       }),
     );
-    return this.recordOutcome(ctx, refund.id, outcome);
+  }
+
+  /**
+   * Where the provider keeps a call's result under its operation id for a while
+   * (`idempotencyWindowMs`), an UNKNOWN refund still inside that window is sent again under the
+   * same id: the provider answers with what it did the first time, or does it now if the first
+   * call never reached it. Either way the outcome becomes known and the refund is made at most once.
+   *
+   * @returns how many refunds it settled.
+   */
+  async replayUnknownRefunds(em: EntityManager, paymentId: string, origin: Origin & { requestId: string }): Promise<number> {
+    const payment = await em.fork().findOne(Payment, { id: paymentId }, { populate: ['refunds'] });
+    const provider = payment ? this.registry.find(payment.provider) : undefined;
+    if (!payment?.externalId || !provider?.idempotencyWindowMs) return 0;
+    // A margin, so that the repeat lands well inside the provider's memory of the first call.
+    const since = Date.now() - provider.idempotencyWindowMs * 0.8;
+    const due = payment.refunds.getItems().filter((refund) => refund.status === RefundStatus.UNKNOWN && refund.createdAt.getTime() > since);
+    let settled = 0;
+    for (const refund of due) {
+      const outcome = await this.callRefund(em, provider, payment, refund, origin.requestId);
+      if (outcome.kind === 'unknown') continue;
+      const result = await this.recordOutcome(em, refund.id, outcome, origin);
+      if (result.refund?.status !== RefundStatus.UNKNOWN) settled += 1;
+    }
+    return settled;
+  }
+
+  /**
+   * A refund the provider reported by itself (a notification, already verified). Ours when one of
+   * the payment's refunds in flight or unknown has its amount: settled as made. A refund we already
+   * know, or one made outside the gateway, changes nothing.
+   */
+  async settleReportedRefund(em: EntityManager, paymentId: string, report: { amount: Tiyn; returnOperationId: string }, origin: Origin): Promise<boolean> {
+    const settled = await inTransaction(em, async (tx) => {
+      const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      const refunds = await tx.find(Refund, { payment: paymentId }, { orderBy: { createdAt: 'asc' } });
+      if (refunds.some((refund) => refund.returnOperationId === report.returnOperationId)) return false;
+      const ours = refunds.find(
+        (refund) => (refund.status === RefundStatus.UNKNOWN || refund.status === RefundStatus.PENDING) && refund.amount === report.amount,
+      );
+      if (!ours) {
+        this.logger.warn({ paymentId, returnOperationId: report.returnOperationId }, 'the provider reported a refund the gateway did not make');
+        return false;
+      }
+      return this.lifecycle.transition(
+        tx,
+        ours,
+        payment,
+        { to: RefundStatus.SUCCEEDED, returnOperationId: report.returnOperationId, errorCode: null, errorMessage: null },
+        { operation: LogOperation.REFUND, details: { returnOperationId: report.returnOperationId, reportedByProvider: true } },
+        origin,
+      );
+    });
+    if (settled) this.events.wake();
+    return settled;
   }
 
   /**
@@ -167,12 +235,9 @@ export class RefundService {
     if (!provider?.getRefundableAmount) return 0;
     if (!payment.refunds.getItems().some((refund) => refund.status === RefundStatus.UNKNOWN)) return 0;
     const externalId = payment.externalId;
+    const routing = await routingFor(em, this.configs, provider, payment);
     const outcome = await callProvider(() =>
-      provider.getRefundableAmount!({
-        externalId,
-        routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken },
-        requestId: origin.requestId,
-      }),
+      provider.getRefundableAmount!({ externalId, reference: payment.id, routing, requestId: origin.requestId }),
     );
     if (outcome.kind !== 'ok') return 0;
 
@@ -241,13 +306,14 @@ export class RefundService {
   }
 
   private async recordOutcome(
-    ctx: UseCaseContext,
+    em: EntityManager,
     refundId: string,
     outcome: CallOutcome<ProviderRefundResult>,
+    origin: Origin,
   ): Promise<RefundOutcome> {
     // The answer is what this transaction wrote, not a later read that the reconciler may
     // already have moved on.
-    const refund = await inTransaction(ctx.em, async (tx) => {
+    const refund = await inTransaction(em, async (tx) => {
       const refund = await tx.findOneOrFail(Refund, { id: refundId }, { populate: ['payment'] });
       const payment = await tx.findOneOrFail(Payment, { id: refund.payment.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       await tx.populate(payment, ['refunds']);
@@ -261,7 +327,7 @@ export class RefundService {
           ...auditError(outcome, 'refund'),
           details: outcome.kind === 'ok' ? { returnOperationId: outcome.value.returnOperationId } : { outcome: outcome.kind, detail: outcome.detail },
         },
-        originOf(ctx),
+        origin,
       );
       return refund;
     });

@@ -54,6 +54,8 @@ export class CloudPaymentsProvider implements PaymentProvider {
   readonly id = CLOUDPAYMENTS_PROVIDER_ID;
   readonly methods: ReadonlySet<PaymentMethod> = new Set([PaymentMethod.CLOUDPAYMENTS_LINK]);
   readonly requiresMerchantAccount = true;
+  /** CloudPayments keeps the answer to an `X-Request-ID` for an hour. */
+  readonly idempotencyWindowMs = 60 * 60 * 1000;
   readonly notifications = cloudPaymentsNotifications;
   private readonly http = new CloudPaymentsHttp();
   private readonly client: CloudPaymentsClient;
