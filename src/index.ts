@@ -29,6 +29,7 @@ async function main(): Promise<void> {
       [
         '',
         `  Kaspi payment gateway on ${gateway.graphqlUrl} (Kaspi: ${config.kaspi.mode}${config.kaspi.mode === 'sandbox' ? ` at ${gateway.url}/sandbox/kaspi` : ''})`,
+        `  CloudPayments: ${gateway.cloudPaymentsSandbox ? `sandbox at ${gateway.url}/sandbox/cloudpayments` : config.cloudPayments.apiUrl}; notifications at ${gateway.url}/notifications/cloudpayments/{type}`,
         `  Dev admin API key${created ? ' (new, kept in DATA_DIR)' : ''}: ${key}`,
         `  Try: curl -s ${gateway.graphqlUrl} -H 'Authorization: Bearer ${key}' -H 'Content-Type: application/json' -d '{"query":"{ configs { shopId organizationBin isActive } }"}'`,
         '',
