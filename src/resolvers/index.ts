@@ -2,6 +2,7 @@ import './types/enums';
 import { ConfigResolver } from './config.resolver';
 import { LogResolver } from './log.resolver';
 import { PaymentResolver } from './payment.resolver';
+import { PaymentDeliveriesResolver } from './payment-deliveries.resolver';
 import { PaymentSearchResolver } from './payment-search.resolver';
 import { RefundResolver } from './refund.resolver';
 import { ResolutionResolver } from './resolution.resolver';
@@ -17,4 +18,5 @@ export const RESOLVERS = [
   SubscriptionResolver,
   WebhookResolver,
   PaymentSearchResolver,
+  PaymentDeliveriesResolver,
 ] as const;

@@ -1,8 +1,10 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { PaymentStatus } from '../domain/payment-status';
+import { PaymentEvent } from '../entities/payment-event.entity';
 import { Payment } from '../entities/payment.entity';
 import { RefundStatus } from '../domain/refund-status';
 import { Refund } from '../entities/refund.entity';
+import { WebhookDelivery } from '../entities/webhook-delivery.entity';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
 
 export interface PaymentSearchFilter {
@@ -63,6 +65,14 @@ export class PaymentSearchService {
       : [];
     const disabledWebhookEndpoints = await em.find(WebhookEndpoint, { isActive: false, disabledReason: { $ne: null } }, { orderBy: { updatedAt: 'desc' } });
     return { unknownPayments, unknownRefunds, disabledWebhookEndpoints, count: unknownPayments.length + refunds.length + disabledWebhookEndpoints.length };
+  }
+
+  /** The webhook deliveries that announced changes of this payment and of its refunds, oldest first. */
+  async webhookDeliveriesOf(em: EntityManager, paymentId: string): Promise<WebhookDelivery[]> {
+    const events = await em.find(PaymentEvent, { paymentId }, { fields: ['id'], limit: MAX_PAGE });
+    if (events.length === 0) return [];
+    // A delivery names its outbox event by the event's sequence number.
+    return em.find(WebhookDelivery, { eventId: { $in: events.map((event) => String(event.id)) } }, { orderBy: { createdAt: 'asc' }, limit: MAX_PAGE });
   }
 
   private async paymentIdsFor(em: EntityManager, search: string): Promise<string[]> {

@@ -89,6 +89,7 @@ export const en = {
     id: 'Gateway id',
     message: 'Message',
     created: 'Created',
+    webhook: 'Webhook',
     timeline: 'Timeline',
     refunds: 'Refunds',
     noRefunds: 'No refunds.',

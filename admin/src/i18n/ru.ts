@@ -91,6 +91,7 @@ export const ru: Catalogue = {
     id: 'Id в шлюзе',
     message: 'Сообщение',
     created: 'Создан',
+    webhook: 'Вебхук',
     timeline: 'История',
     refunds: 'Возвраты',
     noRefunds: 'Возвратов нет.',

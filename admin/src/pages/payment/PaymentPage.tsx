@@ -13,7 +13,11 @@ export function PaymentPage({ id, canAct }: { id: string; canAct: boolean }) {
   const [result, refetch] = useQuery({ query: PaymentWithTimeline, variables: { id } });
   useRefetchOnChange(refetch);
   const payment = result.data?.payment ? readFragment(PaymentDetails, result.data.payment) : null;
-  const timeline = [...(result.data?.logs ?? [])].reverse();
+  // The audit rows and the webhook deliveries, in the order they happened.
+  const timeline = [
+    ...(result.data?.logs ?? []).map((row) => ({ kind: 'audit' as const, at: row.createdAt, key: `a${row.id}`, row })),
+    ...(result.data?.payment?.webhookDeliveries ?? []).map((delivery) => ({ kind: 'delivery' as const, at: delivery.createdAt, key: `d${delivery.id}`, delivery })),
+  ].sort((a, b) => (a.at < b.at ? -1 : a.at > b.at ? 1 : a.key < b.key ? -1 : 1));
 
   return (
     <section>
@@ -30,26 +34,40 @@ export function PaymentPage({ id, canAct }: { id: string; canAct: boolean }) {
             <Refunds payment={payment} canAct={canAct} />
             <h2>{t.payment.timeline}</h2>
             <ol className="timeline" data-testid="timeline">
-              {timeline.map((row) => (
-                <li key={row.id} className={row.errorCode ? 'timeline-error' : undefined}>
-                  <DateTime iso={row.createdAt} />
-                  <strong>{t.operations[row.operationType] ?? row.operationType}</strong>
-                  {row.status && <StatusBadge status={row.status} />}
-                  {row.amount != null && <Money amount={row.amount} />}
-                  {row.actor && (
+              {timeline.map((entry) =>
+                entry.kind === 'delivery' ? (
+                  <li key={entry.key} className={entry.delivery.status === 'FAILED' ? 'timeline-error timeline-webhook' : 'timeline-webhook'}>
+                    <DateTime iso={entry.delivery.createdAt} />
+                    <strong>{t.payment.webhook}</strong>
+                    <span>{t.webhooks.eventNames[entry.delivery.eventType] ?? entry.delivery.eventType}</span>
+                    <StatusBadge status={entry.delivery.status} />
+                    {entry.delivery.lastResponseStatus != null && <span className="muted">HTTP {entry.delivery.lastResponseStatus}</span>}
                     <span className="muted">
-                      {t.payment.actor}: {row.actor}
+                      {t.webhooks.attempts}: {entry.delivery.attempts}
                     </span>
-                  )}
-                  {row.reason && <q>{row.reason}</q>}
-                  {row.errorCode && (
-                    <span className="error-text">
-                      {row.errorCode}
-                      {row.errorMessage ? `: ${row.errorMessage}` : ''}
-                    </span>
-                  )}
-                </li>
-              ))}
+                    {entry.delivery.lastError && <span className="error-text">{entry.delivery.lastError}</span>}
+                  </li>
+                ) : (
+                  <li key={entry.key} className={entry.row.errorCode ? 'timeline-error' : undefined}>
+                    <DateTime iso={entry.row.createdAt} />
+                    <strong>{t.operations[entry.row.operationType] ?? entry.row.operationType}</strong>
+                    {entry.row.status && <StatusBadge status={entry.row.status} />}
+                    {entry.row.amount != null && <Money amount={entry.row.amount} />}
+                    {entry.row.actor && (
+                      <span className="muted">
+                        {t.payment.actor}: {entry.row.actor}
+                      </span>
+                    )}
+                    {entry.row.reason && <q>{entry.row.reason}</q>}
+                    {entry.row.errorCode && (
+                      <span className="error-text">
+                        {entry.row.errorCode}
+                        {entry.row.errorMessage ? `: ${entry.row.errorMessage}` : ''}
+                      </span>
+                    )}
+                  </li>
+                ),
+              )}
             </ol>
           </>
         )}

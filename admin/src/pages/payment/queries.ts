@@ -31,6 +31,15 @@ export const PaymentWithTimeline = graphql(
     query ConsolePayment($id: ID!) {
       payment(id: $id) {
         ...PaymentDetails
+        webhookDeliveries {
+          id
+          eventType
+          status
+          attempts
+          lastResponseStatus
+          lastError
+          createdAt
+        }
       }
       logs(id: $id, limit: 200) {
         id
