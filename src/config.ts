@@ -10,6 +10,16 @@ export const API_ROLES: readonly ApiRole[] = ['admin', 'service', 'viewer'];
 export interface StaticApiKey {
   role: ApiRole;
   secret: string;
+  /** The shops the key is limited to; null for every shop. */
+  shopIds: number[] | null;
+}
+
+/** A list of shop ids as `8,9` (command line) or `8|9` (inside `API_KEYS`): positive 32-bit integers, no repeats. */
+export function parseShopIds(raw: string, separator: ',' | '|'): number[] | null {
+  const parts = raw.split(separator).map((part) => part.trim());
+  const ids = parts.map(Number);
+  if (parts.length === 0 || parts.some((part) => !/^\d{1,10}$/.test(part)) || ids.some((id) => id < 1 || id > 2_147_483_647)) return null;
+  return [...new Set(ids)];
 }
 
 const milliseconds = (fallback: number) => z.coerce.number().int().min(0).default(fallback);
@@ -48,16 +58,19 @@ const apiKeysSchema = z
     const keys: StaticApiKey[] = [];
     for (const entry of raw.split(',').map((part) => part.trim()).filter(Boolean)) {
       const separator = entry.indexOf(':');
-      const role = entry.slice(0, separator) as ApiRole;
+      // role or role@8|9 (limited to shops 8 and 9), then the secret.
+      const [role, shops] = entry.slice(0, Math.max(separator, 0)).split('@') as [ApiRole, string | undefined];
       const secret = entry.slice(separator + 1);
-      if (separator < 1 || !API_ROLES.includes(role) || secret.length < 16) {
+      const shopIds = shops === undefined ? null : parseShopIds(shops, '|');
+      if (separator < 1 || !API_ROLES.includes(role) || secret.length < 16 || (shops !== undefined && !shopIds)) {
         ctx.addIssue({
           code: 'custom',
-          message: 'each entry must be role:secret with role admin, service or viewer and a secret of at least 16 characters',
+          message:
+            'each entry must be role:secret or role@shop|shop:secret, with role admin, service or viewer, shops as positive integers and a secret of at least 16 characters',
         });
         return z.NEVER;
       }
-      keys.push({ role, secret });
+      keys.push({ role, secret, shopIds });
     }
     return keys;
   });

@@ -22,10 +22,17 @@ export interface GraphQLContext {
   chargeReplay?: (events: number) => Promise<{ retryAfterSeconds: number } | null>;
 }
 
+/**
+ * Named with the roles of a field that concerns every shop at once (API keys, webhook endpoints):
+ * a key limited to some shops may not use it.
+ */
+export const EVERY_SHOP = 'every-shop';
+
 /** Every root field names the roles that may use it; no key or a wrong one is UNAUTHENTICATED. */
-export const authChecker: AuthChecker<GraphQLContext, ApiRole> = ({ context }, roles) => {
+export const authChecker: AuthChecker<GraphQLContext, ApiRole | typeof EVERY_SHOP> = ({ context }, roles) => {
   if (!context.actor) throw unauthenticated();
   if (roles.length > 0 && !roles.includes(context.actor.role)) throw forbidden();
+  if (roles.includes(EVERY_SHOP) && context.actor.shopIds !== null) throw forbidden();
   return true;
 };
 

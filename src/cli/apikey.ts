@@ -1,11 +1,11 @@
 import 'reflect-metadata';
 import { parseArgs } from 'node:util';
-import { API_ROLES, loadConfig, type ApiRole } from '../config';
+import { API_ROLES, loadConfig, parseShopIds, type ApiRole } from '../config';
 import { ApiKeyService } from '../services/api-key.service';
 import { withDatabase } from './database';
 
 const USAGE = `usage:
-  npm run apikey -- create --role admin|service|viewer --label NAME
+  npm run apikey -- create --role admin|service|viewer --label NAME [--shops 8,9]
   npm run apikey -- revoke ID_OR_LABEL
   npm run apikey -- list`;
 
@@ -13,7 +13,7 @@ const USAGE = `usage:
 async function main(): Promise<void> {
   const { positionals, values } = parseArgs({
     allowPositionals: true,
-    options: { role: { type: 'string' }, label: { type: 'string' } },
+    options: { role: { type: 'string' }, label: { type: 'string' }, shops: { type: 'string' } },
   });
   const [command, target] = positionals;
   const config = loadConfig();
@@ -23,9 +23,11 @@ async function main(): Promise<void> {
     switch (command) {
       case 'create': {
         const role = values.role as ApiRole;
-        if (!API_ROLES.includes(role) || !values.label) throw new Error(USAGE);
-        const { id, key } = await keys.create(role, values.label.slice(0, 100));
-        console.log(`created ${role} key ${id} (${values.label}). Keep it now, it is not shown again:\n${key}`);
+        const shopIds = values.shops === undefined ? null : parseShopIds(values.shops, ',');
+        if (!API_ROLES.includes(role) || !values.label || (values.shops !== undefined && !shopIds)) throw new Error(USAGE);
+        const { id, key } = await keys.create(role, values.label.slice(0, 100), { shopIds });
+        const scope = shopIds ? `, limited to shops ${shopIds.join(', ')}` : '';
+        console.log(`created ${role} key ${id} (${values.label}${scope}). Keep it now, it is not shown again:\n${key}`);
         break;
       }
       case 'revoke': {
@@ -37,7 +39,8 @@ async function main(): Promise<void> {
       }
       case 'list':
         for (const key of await keys.list()) {
-          console.log(`${key.id}  ${key.role.padEnd(7)}  ${key.label}  ${key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active'}`);
+          const scope = key.shopIds ? `shops ${key.shopIds.join(',')}` : 'all shops';
+          console.log(`${key.id}  ${key.role.padEnd(7)}  ${key.label}  ${scope}  ${key.revokedAt ? `revoked ${key.revokedAt.toISOString()}` : 'active'}`);
         }
         break;
       default:

@@ -23,4 +23,8 @@ export class ApiKey {
 
   @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
   revokedAt: Date | null = null;
+
+  /** The shops this key may see and act on; null for every shop. */
+  @Property({ type: 'json', nullable: true })
+  shopIds: number[] | null = null;
 }

@@ -1,4 +1,5 @@
 import { ApiKey } from './api-key.entity';
+import { ApiKeyLog } from './api-key-log.entity';
 import { Payment } from './payment.entity';
 import { PaymentConfig } from './payment-config.entity';
 import { PaymentEvent } from './payment-event.entity';
@@ -10,5 +11,5 @@ import { WebhookEndpoint } from './webhook-endpoint.entity';
 import { WebhookEndpointLog } from './webhook-endpoint-log.entity';
 import { WebhookFanoutCursor } from './webhook-fanout-cursor.entity';
 
-export { ApiKey, Payment, PaymentConfig, PaymentEvent, PaymentLog, Refund, WebhookDelivery, WebhookEndpoint, WebhookEndpointLog, WebhookFanoutCursor };
-export const ENTITIES = [ProviderOperation, ApiKey, Payment, PaymentConfig, PaymentEvent, PaymentLog, Refund, WebhookEndpoint, WebhookDelivery, WebhookEndpointLog, WebhookFanoutCursor];
+export { ApiKey, ApiKeyLog, Payment, PaymentConfig, PaymentEvent, PaymentLog, Refund, WebhookDelivery, WebhookEndpoint, WebhookEndpointLog, WebhookFanoutCursor };
+export const ENTITIES = [ProviderOperation, ApiKey, ApiKeyLog, Payment, PaymentConfig, PaymentEvent, PaymentLog, Refund, WebhookEndpoint, WebhookDelivery, WebhookEndpointLog, WebhookFanoutCursor];

@@ -13,7 +13,7 @@ export class ConfigResolver {
     @Arg('isActive', () => Boolean, { nullable: true }) isActive: boolean | null,
     @Ctx() ctx: GraphQLContext,
   ): Promise<PaymentConfigView[]> {
-    return (await ctx.services.configs.list(ctx.em, { shopId, isActive })).map(PaymentConfigView.from);
+    return (await ctx.services.configs.list(ctx.em, { shopId, isActive, visibleShops: ctx.actor?.shopIds })).map(PaymentConfigView.from);
   }
 
   @Authorized('admin')

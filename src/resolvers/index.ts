@@ -1,4 +1,5 @@
 import './types/enums';
+import { ApiKeyResolver } from './api-key.resolver';
 import { ConfigResolver } from './config.resolver';
 import { LogResolver } from './log.resolver';
 import { PaymentResolver } from './payment.resolver';
@@ -19,4 +20,5 @@ export const RESOLVERS = [
   WebhookResolver,
   PaymentSearchResolver,
   PaymentDeliveriesResolver,
+  ApiKeyResolver,
 ] as const;

@@ -16,6 +16,6 @@ export class LogResolver {
     @Arg('id', () => ID, { nullable: true, description: 'Rows about this payment, refund, provider id or request.' }) id?: string | null,
     @Arg('before', () => ID, { nullable: true, description: 'Rows older than this row id: the next page.' }) before?: string | null,
   ): Promise<PaymentLogView[]> {
-    return (await ctx.services.audit.list(ctx.em, { shopId, externalId, operationType, id, before, limit: limit ?? 100 })).map(PaymentLogView.from);
+    return (await ctx.services.audit.list(ctx.em, { shopId, externalId, operationType, id, before, limit: limit ?? 100, visibleShops: ctx.actor?.shopIds })).map(PaymentLogView.from);
   }
 }

@@ -15,14 +15,14 @@ export class PaymentSearchResolver {
     @Arg('limit', () => Int, { nullable: true, defaultValue: 50 }) limit: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<PaymentPage> {
-    const page = await ctx.services.paymentSearch.search(ctx.em, { ...filter, offset: offset ?? 0, limit: limit ?? 50 });
+    const page = await ctx.services.paymentSearch.search(ctx.em, { ...filter, offset: offset ?? 0, limit: limit ?? 50, visibleShops: ctx.actor?.shopIds });
     return { items: page.payments.map(PaymentView.from), totalCount: page.totalCount };
   }
 
   @Authorized('admin', 'viewer')
   @Query(() => NeedsAttention)
   async needsAttention(@Ctx() ctx: GraphQLContext): Promise<NeedsAttention> {
-    const found = await ctx.services.paymentSearch.needsAttention(ctx.em);
+    const found = await ctx.services.paymentSearch.needsAttention(ctx.em, ctx.actor?.shopIds);
     return {
       unknownPayments: found.unknownPayments.map(PaymentView.from),
       unknownRefunds: found.unknownRefunds.map(PaymentView.from),
@@ -35,6 +35,6 @@ export class PaymentSearchResolver {
   @Query(() => Caller, { description: 'Who is calling: the label and role of the API key, so that a client shows only what it may do.' })
   caller(@Ctx() ctx: GraphQLContext): Caller {
     const { actor } = useCase(ctx);
-    return { label: actor.label, role: actor.role };
+    return { label: actor.label, role: actor.role, shopIds: actor.shopIds && [...actor.shopIds] };
   }
 }

@@ -29,7 +29,7 @@ export class PaymentResolver {
   @Authorized('admin', 'service', 'viewer')
   @Query(() => PaymentView, { nullable: true })
   async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<PaymentView | null> {
-    const payment = await ctx.services.payments.findById(ctx.em, id);
+    const payment = await ctx.services.payments.findById(ctx.em, id, useCase(ctx).actor);
     return payment && PaymentView.from(payment);
   }
 }

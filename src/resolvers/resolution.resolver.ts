@@ -17,7 +17,7 @@ export class ResolutionResolver {
     @Arg('limit', () => Int, { nullable: true, defaultValue: 100 }) limit: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<PaymentView[]> {
-    return (await ctx.services.payments.list(ctx.em, { status, shopId, limit: limit ?? 100 })).map(PaymentView.from);
+    return (await ctx.services.payments.list(ctx.em, { status, shopId, limit: limit ?? 100, visibleShops: ctx.actor?.shopIds })).map(PaymentView.from);
   }
 
   @Authorized('admin')

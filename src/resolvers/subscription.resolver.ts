@@ -1,5 +1,6 @@
 import { Arg, Authorized, Int, Resolver, Root, Subscription, type SubscribeResolverData } from 'type-graphql';
-import type { GraphQLContext } from '../graphql-context';
+import { useCase, type GraphQLContext } from '../graphql-context';
+import { visibleStatusChanges } from '../services/visible-status-changes';
 import type { StatusChange } from '../services/payment-events.service';
 import { PaymentStatusChangeView, PaymentView } from './types/payment.types';
 
@@ -16,7 +17,10 @@ export class SubscriptionResolver {
     description:
       'Every status change of matching payments, as it is committed; no filter means every payment the caller may see. With `since`, every change committed after that moment is replayed first.',
     subscribe: ({ args, context }: SubscribeResolverData<unknown, StatusChangedArgs, GraphQLContext>) =>
-      context.services.events.subscribe({ externalId: args.externalId, shopId: args.shopId }, args.since ?? null, context.chargeReplay ?? null),
+      visibleStatusChanges(
+        useCase(context).actor,
+        context.services.events.subscribe({ externalId: args.externalId, shopId: args.shopId }, args.since ?? null, context.chargeReplay ?? null),
+      ),
   })
   paymentStatusChanged(
     @Root() change: StatusChange,

@@ -4,7 +4,7 @@ import type { Payment } from '../entities/payment.entity';
 import { LogOperation, PaymentLog } from '../entities/payment-log.entity';
 import type { Refund } from '../entities/refund.entity';
 import { WebhookEndpointLog, type WebhookEndpointAction } from '../entities/webhook-endpoint-log.entity';
-import type { Origin } from './context';
+import { shopScope, type Origin } from './context';
 import { outcomeError, type CallOutcome } from './provider-outcome';
 
 /** What an audit row says about a change, besides its subject and its origin. */
@@ -35,6 +35,8 @@ export interface EndpointAuditEntry {
 
 export interface LogFilter {
   shopId?: number | null;
+  /** The shops the caller sees; null or absent for every shop. */
+  visibleShops?: readonly number[] | null;
   externalId?: string | null;
   operationType?: LogOperation | null;
   /** Rows about this payment, refund, provider id or request. */
@@ -85,8 +87,9 @@ export class AuditService {
   async list(em: EntityManager, filter: LogFilter): Promise<PaymentLog[]> {
     // No provider id looks otherwise, and PostgreSQL refuses some text outright (a NUL byte).
     if (filter.externalId != null && !/^[A-Za-z0-9_-]{1,64}$/.test(filter.externalId)) return [];
-    const where: Record<string, unknown> = {};
-    if (filter.shopId != null) where.shopId = filter.shopId;
+    const scope = shopScope(filter.visibleShops, filter.shopId);
+    if (!scope) return [];
+    const where: Record<string, unknown> = { ...scope };
     if (filter.externalId != null) where.externalId = filter.externalId;
     if (filter.operationType != null) where.operationType = filter.operationType;
     if (filter.before != null) {

@@ -8,7 +8,7 @@ import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
 import type { ProviderRegistry } from '../providers/registry';
 import type { AuditService } from './audit.service';
 import type { ConfigCache } from './config-cache';
-import { inTransaction, originOf, type UseCaseContext } from './context';
+import { inTransaction, originOf, seesShop, shopScope, type UseCaseContext } from './context';
 import { DESCRIPTION_MAX_LENGTH, InputCheck } from './validation';
 
 export interface CreateConfigCommand {
@@ -49,9 +49,10 @@ export class ConfigService {
     private readonly cache: ConfigCache,
   ) {}
 
-  async list(em: EntityManager, filter: { shopId?: number | null; isActive?: boolean | null }): Promise<PaymentConfig[]> {
-    const where: Record<string, unknown> = {};
-    if (filter.shopId != null) where.shopId = filter.shopId;
+  async list(em: EntityManager, filter: { shopId?: number | null; isActive?: boolean | null; visibleShops?: readonly number[] | null }): Promise<PaymentConfig[]> {
+    const scope = shopScope(filter.visibleShops, filter.shopId);
+    if (!scope) return [];
+    const where: Record<string, unknown> = { ...scope };
     if (filter.isActive != null) where.isActive = filter.isActive;
     return em.find(PaymentConfig, where, { orderBy: { shopId: 'asc' } });
   }
@@ -66,6 +67,7 @@ export class ConfigService {
     const account = input.cloudPayments ? check.merchantAccount(input.cloudPayments) : null;
     this.checkAccount(check, provider, account !== null);
     if (!check.ok) return { config: null, errors: check.errors };
+    if (!seesShop(ctx.actor, shopId)) return { config: null, errors: [userError(ErrorCode.BAD_INPUT, 'this API key is limited to other shops', ['input', 'shopId'])] };
 
     try {
       const config = await inTransaction(ctx.em, async (tx) => {
@@ -110,6 +112,7 @@ export class ConfigService {
       changes.cloudPaymentsApiSecret = account.apiSecret;
     }
     if (!check.ok) return { config: null, errors: check.errors };
+    if (!seesShop(ctx.actor, shopId)) return notFound(shopId);
 
     const result = await inTransaction(ctx.em, async (tx) => {
       const config = await tx.findOne(PaymentConfig, { shopId });
@@ -131,6 +134,7 @@ export class ConfigService {
     const check = new InputCheck();
     const shopId = check.shopId(shopIdInput, ['shopId']);
     if (!check.ok) return { config: null, errors: check.errors };
+    if (!seesShop(ctx.actor, shopId)) return notFound(shopId);
     const result = await inTransaction(ctx.em, async (tx) => {
       const config = await tx.findOne(PaymentConfig, { shopId });
       if (!config) return notFound(shopId);

@@ -7,6 +7,25 @@ export interface Actor {
   callerId: string;
   label: string;
   role: ApiRole;
+  /** The shops this caller may see and act on; null for every shop. */
+  shopIds: readonly number[] | null;
+}
+
+/**
+ * Whether `actor` may see shop `shopId`. A caller limited to some shops finds everything of
+ * another shop as if it did not exist.
+ */
+export function seesShop(actor: Actor, shopId: number): boolean {
+  return actor.shopIds === null || actor.shopIds.includes(shopId);
+}
+
+/**
+ * The `shopId` condition of a read for a caller who sees `visibleShops` (null: every shop),
+ * narrowed to the shop asked for; null when nothing can match.
+ */
+export function shopScope(visibleShops: readonly number[] | null | undefined, requested?: number | null): { shopId?: number | { $in: number[] } } | null {
+  if (requested != null) return !visibleShops || visibleShops.includes(requested) ? { shopId: requested } : null;
+  return visibleShops ? { shopId: { $in: [...visibleShops] } } : {};
 }
 
 /** What every use case receives: its own EntityManager fork, the caller and a request id. */

@@ -6,6 +6,7 @@ import { RefundStatus } from '../domain/refund-status';
 import { Refund } from '../entities/refund.entity';
 import { WebhookDelivery } from '../entities/webhook-delivery.entity';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
+import { shopScope } from './context';
 
 export interface PaymentSearchFilter {
   status?: PaymentStatus | null;
@@ -18,6 +19,8 @@ export interface PaymentSearchFilter {
   search?: string | null;
   offset: number;
   limit: number;
+  /** The shops the caller sees; null or absent for every shop. */
+  visibleShops?: readonly number[] | null;
 }
 
 const MAX_PAGE = 200;
@@ -27,9 +30,10 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export class PaymentSearchService {
   /** One page of matching payments, newest first, and how many match in all. */
   async search(em: EntityManager, filter: PaymentSearchFilter): Promise<{ payments: Payment[]; totalCount: number }> {
-    const where: Record<string, unknown> = {};
+    const scope = shopScope(filter.visibleShops, filter.shopId);
+    if (!scope) return { payments: [], totalCount: 0 };
+    const where: Record<string, unknown> = { ...scope };
     if (filter.status != null) where.status = filter.status;
-    if (filter.shopId != null) where.shopId = filter.shopId;
     if (filter.createdFrom || filter.createdTo) {
       where.createdAt = { ...(filter.createdFrom && { $gte: filter.createdFrom }), ...(filter.createdTo && { $lt: filter.createdTo }) };
     }
@@ -53,17 +57,22 @@ export class PaymentSearchService {
   /**
    * What waits for a human: UNKNOWN payments, payments with a refund of unknown outcome, and webhook
    * endpoints the gateway turned off by itself (an admin's own switch-off has no reason and waits for nobody).
+   * A caller who sees only some shops sees their payments only, and no endpoint (endpoints serve every shop).
    */
   async needsAttention(
     em: EntityManager,
+    visibleShops?: readonly number[] | null,
   ): Promise<{ unknownPayments: Payment[]; unknownRefunds: Payment[]; disabledWebhookEndpoints: WebhookEndpoint[]; count: number }> {
-    const unknownPayments = await em.find(Payment, { status: PaymentStatus.UNKNOWN }, { populate: ['refunds'], orderBy: { createdAt: 'desc' }, limit: MAX_PAGE });
-    const refunds = await em.find(Refund, { status: RefundStatus.UNKNOWN }, { fields: ['id', 'payment'], limit: MAX_PAGE });
+    const scope = shopScope(visibleShops) ?? {};
+    const unknownPayments = await em.find(Payment, { status: PaymentStatus.UNKNOWN, ...scope }, { populate: ['refunds'], orderBy: { createdAt: 'desc' }, limit: MAX_PAGE });
+    const refunds = await em.find(Refund, { status: RefundStatus.UNKNOWN, ...(scope.shopId ? { payment: { shopId: scope.shopId } } : {}) }, { fields: ['id', 'payment'], limit: MAX_PAGE });
     const paymentIds = [...new Set(refunds.map((refund) => refund.payment.id))];
     const unknownRefunds = paymentIds.length
       ? await em.find(Payment, { id: { $in: paymentIds } }, { populate: ['refunds'], orderBy: { createdAt: 'desc' } })
       : [];
-    const disabledWebhookEndpoints = await em.find(WebhookEndpoint, { isActive: false, disabledReason: { $ne: null } }, { orderBy: { updatedAt: 'desc' } });
+    const disabledWebhookEndpoints = visibleShops
+      ? []
+      : await em.find(WebhookEndpoint, { isActive: false, disabledReason: { $ne: null } }, { orderBy: { updatedAt: 'desc' } });
     return { unknownPayments, unknownRefunds, disabledWebhookEndpoints, count: unknownPayments.length + refunds.length + disabledWebhookEndpoints.length };
   }
 

@@ -16,7 +16,7 @@ import type { ProviderRegistry } from '../providers/registry';
 import { isPastLifetime, nextPollAt } from '../domain/poll-schedule';
 import { auditError, type AuditService } from './audit.service';
 import type { ConfigCache } from './config-cache';
-import { inTransaction, originOf, type Origin, type UseCaseContext } from './context';
+import { inTransaction, originOf, seesShop, shopScope, type Actor, type Origin, type UseCaseContext } from './context';
 import { digest, IdempotentRequests } from './idempotency';
 import { routingFor } from './routing';
 import { runLimited } from './run-limited';
@@ -99,6 +99,7 @@ export class PaymentService {
     const message = check.text(input.message, MESSAGE_MAX_LENGTH, ['input', 'message']);
     const idempotencyKey = check.idempotencyKey(input.idempotencyKey);
     if (!check.ok) return { payment: null, errors: check.errors };
+    if (!seesShop(ctx.actor, shopId)) return { payment: null, errors: [this.refuseConfig(shopId, null)!] };
 
     const requestHash = digest({ shopId, amount, phone, message });
     const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
@@ -152,9 +153,11 @@ export class PaymentService {
     return { payment: saved, errors: createErrors(saved) };
   }
 
-  async findById(em: EntityManager, id: string): Promise<Payment | null> {
+  /** With `actor`, a payment of a shop the caller does not see is not found. */
+  async findById(em: EntityManager, id: string, actor?: Actor): Promise<Payment | null> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
-    return loadWithRefunds(em, 'p.id = ?', [id]);
+    const payment = await loadWithRefunds(em, 'p.id = ?', [id]);
+    return payment && (!actor || seesShop(actor, payment.shopId)) ? payment : null;
   }
 
   async findByExternalId(em: EntityManager, externalId: string): Promise<Payment | null> {
@@ -163,10 +166,14 @@ export class PaymentService {
   }
 
   /** Payments for the admin frontend, newest first; e.g. every UNKNOWN payment waiting for a human. */
-  async list(em: EntityManager, filter: { status?: PaymentStatus | null; shopId?: number | null; limit: number }): Promise<Payment[]> {
-    const where: Record<string, unknown> = {};
+  async list(
+    em: EntityManager,
+    filter: { status?: PaymentStatus | null; shopId?: number | null; limit: number; visibleShops?: readonly number[] | null },
+  ): Promise<Payment[]> {
+    const scope = shopScope(filter.visibleShops, filter.shopId);
+    if (!scope) return [];
+    const where: Record<string, unknown> = { ...scope };
     if (filter.status != null) where.status = filter.status;
-    if (filter.shopId != null) where.shopId = filter.shopId;
     const limit = Math.min(Math.max(1, Math.trunc(filter.limit)), 500);
     return em.find(Payment, where, { populate: ['refunds'], orderBy: { createdAt: 'desc' }, limit });
   }
@@ -187,7 +194,7 @@ export class PaymentService {
     }
     if (!check.ok) return { payment: null, errors: check.errors };
 
-    const existing = await this.findById(ctx.em.fork(), input.paymentId);
+    const existing = await this.findById(ctx.em.fork(), input.paymentId, ctx.actor);
     if (!existing) return { payment: null, errors: [userError(ErrorCode.PAYMENT_NOT_FOUND, 'no such payment', ['input', 'paymentId'])] };
     if (externalId) {
       const owner = await ctx.em.fork().findOne(Payment, { provider: existing.provider, externalId });
@@ -229,7 +236,8 @@ export class PaymentService {
    * the provider is asked first, unless it was asked less than the provider's minimum interval ago.
    */
   async paymentStatus(ctx: UseCaseContext, externalId: string): Promise<Payment | null> {
-    const payment = await this.findByExternalId(ctx.em, externalId);
+    const found = await this.findByExternalId(ctx.em, externalId);
+    const payment = found && seesShop(ctx.actor, found.shopId) ? found : null;
     if (!payment || isFinalStatus(payment.status)) return payment;
     if (!(await this.claimCheck(ctx.em, payment.id))) return payment;
     await this.checkStatus(ctx.em, payment.id, { actor: ctx.actor.label, requestId: ctx.requestId });

@@ -13,7 +13,7 @@ import type { PaymentProvider, RefundResult as ProviderRefundResult } from '../p
 import type { ProviderRegistry } from '../providers/registry';
 import { auditError } from './audit.service';
 import type { ConfigCache } from './config-cache';
-import { inTransaction, originOf, type Origin, type UseCaseContext } from './context';
+import { inTransaction, originOf, seesShop, type Origin, type UseCaseContext } from './context';
 import { digest, IdempotentRequests } from './idempotency';
 import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
 import type { PaymentEventsService } from './payment-events.service';
@@ -92,7 +92,7 @@ export class RefundService {
     const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
     if (earlier) return earlier;
 
-    const found = await ctx.em.fork().findOne(Payment, { externalId, shopId });
+    const found = seesShop(ctx.actor, shopId) ? await ctx.em.fork().findOne(Payment, { externalId, shopId }) : null;
     if (!found) {
       return {
         refund: null,
@@ -196,7 +196,8 @@ export class RefundService {
     if (!/^[0-9a-f-]{36}$/i.test(input.refundId)) check.fail(['input', 'refundId'], 'refundId must be a refund id');
     if (!check.ok) return { refund: null, payment: null, errors: check.errors };
 
-    const found = await ctx.em.fork().findOne(Refund, { id: input.refundId });
+    const asked = await ctx.em.fork().findOne(Refund, { id: input.refundId }, { populate: ['payment'] });
+    const found = asked && seesShop(ctx.actor, asked.payment.shopId) ? asked : null;
     if (!found) return { refund: null, payment: null, errors: [userError(ErrorCode.PAYMENT_NOT_FOUND, 'no such refund', ['input', 'refundId'])] };
     const refusal = await inTransaction(ctx.em, async (tx) => {
       const payment = await tx.findOneOrFail(Payment, { id: found.payment.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });

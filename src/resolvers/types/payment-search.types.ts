@@ -55,4 +55,7 @@ export class Caller {
 
   @Field(() => String, { description: '"admin", "service" or "viewer".' })
   role!: string;
+
+  @Field(() => [Int], { nullable: true, description: 'The only shops this key sees and acts on; null for every shop.' })
+  shopIds!: number[] | null;
 }
