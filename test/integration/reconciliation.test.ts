@@ -124,24 +124,6 @@ describe('reconciling what the gateway could not learn at once', () => {
     expect(payment.status).toBe('WAITING');
   });
 
-  it('cuts a status word longer than its columns, keeps the payment readable and goes on reconciling', async () => {
-    const word = `RemotePayment${'Unheard'.repeat(12)}`;
-    const odd = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 70, phone: '77015211545' } })).data.createKaspiPayment.payment;
-    const other = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 71, phone: '77015211545' } })).data.createKaspiPayment.payment;
-    await sandbox.forceStatus(odd.externalId, word);
-    const read = await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { status providerStatus } }`, { id: odd.externalId });
-    expect(read.errors).toBeUndefined();
-    expect(read.data.paymentStatus).toEqual({ status: 'WAITING', providerStatus: word.slice(0, 64) });
-    const logs = await gw.gql(`query ($id: String) { logs(externalId: $id) { operationType status } }`, { id: odd.externalId });
-    expect(logs.errors).toBeUndefined();
-    expect(logs.data.logs).toContainEqual({ operationType: 'STATUS', status: word.slice(0, 50) });
-
-    await sandbox.confirm(other.externalId);
-    await eventually(async () => ((await gw.gql(PAYMENT, { id: other.id })).data.payment.status === 'PROCESSED' ? true : undefined), 10_000, 'the other payment to be reconciled');
-    await sandbox.forceStatus(odd.externalId, 'Processed');
-    await eventually(async () => ((await gw.gql(PAYMENT, { id: odd.id })).data.payment.status === 'PROCESSED' ? true : undefined), 10_000, 'the odd payment to be reconciled');
-  });
-
   it('replays every change committed after `since` to a client that reconnects, then goes live', async () => {
     const since = new Date().toISOString();
     const first = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 68, phone: '77015211545' } });
@@ -170,5 +152,40 @@ describe('reconciling what the gateway could not learn at once', () => {
     const ids = live.map((event) => event.paymentStatusChanged.id);
     expect(new Set(ids).size).toBe(ids.length);
     subscriber.unsubscribe();
+  });
+});
+
+describe('an upstream status word longer than the columns that keep it', () => {
+  let gw: TestGateway;
+  let sandbox: SandboxControlClient;
+
+  beforeAll(async () => {
+    gw = await startTestGateway();
+    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
+    await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
+      input: { shopId: 82, organizationBin: '210440028324', deviceToken: '5b6c7d8e-9f01-4a2b-8c3d-4e5f6a7b8c9e' },
+    });
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  it('cuts a status word longer than its columns, keeps the payment readable and goes on reconciling', async () => {
+    const word = `RemotePayment${'Unheard'.repeat(12)}`;
+    const odd = (await gw.gql(CREATE, { input: { shopId: 82, amount: 70, phone: '77015211545' } })).data.createKaspiPayment.payment;
+    const other = (await gw.gql(CREATE, { input: { shopId: 82, amount: 71, phone: '77015211545' } })).data.createKaspiPayment.payment;
+    await sandbox.forceStatus(odd.externalId, word);
+    const read = await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { status providerStatus } }`, { id: odd.externalId });
+    expect(read.errors).toBeUndefined();
+    expect(read.data.paymentStatus).toEqual({ status: 'WAITING', providerStatus: word.slice(0, 64) });
+    const logs = await gw.gql(`query ($id: String) { logs(externalId: $id) { operationType status } }`, { id: odd.externalId });
+    expect(logs.errors).toBeUndefined();
+    expect(logs.data.logs).toContainEqual({ operationType: 'STATUS', status: word.slice(0, 50) });
+
+    await sandbox.confirm(other.externalId);
+    await eventually(async () => ((await gw.gql(PAYMENT, { id: other.id })).data.payment.status === 'PROCESSED' ? true : undefined), 10_000, 'the other payment to be reconciled');
+    await sandbox.forceStatus(odd.externalId, 'Processed');
+    await eventually(async () => ((await gw.gql(PAYMENT, { id: odd.id })).data.payment.status === 'PROCESSED' ? true : undefined), 10_000, 'the odd payment to be reconciled');
   });
 });
