@@ -39,7 +39,6 @@ export function postWebhook(post: WebhookPost, settings: SenderSettings): Promis
     const settle = (result: AttemptResult) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
       resolve(result);
     };
     const request = transport.request(
@@ -62,10 +61,12 @@ export function postWebhook(post: WebhookPost, settings: SenderSettings): Promis
         settle({ kind: 'answered', status: response.statusCode ?? 0, retryAfter: typeof retryAfter === 'string' ? retryAfter : null, seconds: seconds() });
       },
     );
+    // Also bounds the answer's body, which is drained unread: a receiver that never ends it is cut off.
     const timer = setTimeout(() => {
       settle({ kind: 'failed', error: `no answer within ${settings.timeoutMs} ms`, seconds: seconds() });
       request.destroy();
     }, settings.timeoutMs);
+    request.once('close', () => clearTimeout(timer));
     request.once('error', (error: NodeJS.ErrnoException) => {
       settle({ kind: 'failed', error: describeError(error), seconds: seconds() });
     });
