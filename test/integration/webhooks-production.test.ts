@@ -15,7 +15,7 @@ describe('webhook URLs in production', () => {
       PRODUCTION_API_URL: 'http://127.0.0.1:9/api/kaspi',
       KASPI_ACCESS_TOKEN: 'proxy-access-token-for-tests',
     });
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await gw?.stop();

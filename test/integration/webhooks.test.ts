@@ -43,12 +43,12 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
-    gw = await startTestGateway({ WEBHOOK_RETRY_SCHEDULE_MS: '0,100,100', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '2000', WEBHOOK_DISABLE_AFTER_MS: '3000', WEBHOOK_CONCURRENCY_PER_ENDPOINT: '3', METRICS_TOKEN: METRICS_TOKEN, ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS });
+    gw = await startTestGateway({ WEBHOOK_RETRY_SCHEDULE_MS: '0,100,100', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '10000', WEBHOOK_DISABLE_AFTER_MS: '3000', WEBHOOK_CONCURRENCY_PER_ENDPOINT: '3', METRICS_TOKEN: METRICS_TOKEN, ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS });
     for (const shopId of [8, 9, 10, 11, 12, 13, 14]) {
       const answer = await gw.gql(CREATE_CONFIG, { input: { shopId, organizationBin: BIN, deviceToken: DEVICE_TOKEN } });
       expect(answer.data.createConfig.errors).toEqual([]);
     }
-  });
+  }, 120_000);
 
   afterAll(async () => {
     await gw?.stop();

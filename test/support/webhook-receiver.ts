@@ -89,8 +89,17 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       });
       const { status, headers: answerHeaders, after } = receiver.answer(path, index);
       waiters.splice(0).forEach((wake) => wake());
-      void (after ?? Promise.resolve()).then(() => {
+      let closed = false;
+      const close = () => {
+        if (closed) return;
+        closed = true;
         receiver.open.set(path, (receiver.open.get(path) ?? 1) - 1);
+      };
+      // A sender that gave up (its timeout) no longer holds the request open.
+      res.once('close', close);
+      void (after ?? Promise.resolve()).then(() => {
+        close();
+        if (res.destroyed) return;
         res.writeHead(status, answerHeaders ?? {});
         res.end();
       });

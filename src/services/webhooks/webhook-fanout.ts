@@ -1,3 +1,4 @@
+import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { WebhookEventType } from '../../domain/webhook-delivery';
 import { OutboxEventKind, type OutboxEvent } from '../../domain/outbox-event';
@@ -71,7 +72,10 @@ export class WebhookFanout {
   }
 
   private async fanOut(tx: EntityManager, events: OutboxEvent[]): Promise<number> {
-    const endpoints = await tx.find(WebhookEndpoint, { isActive: true, deletedAt: null });
+    // Shared locks: an endpoint being turned off meanwhile waits for these deliveries and fails them
+    // with the rest, or, turned off first, is not fanned out to at all. Never a PENDING delivery
+    // left behind on an endpoint that is off.
+    const endpoints = await tx.find(WebhookEndpoint, { isActive: true, deletedAt: null }, { lockMode: LockMode.PESSIMISTIC_READ });
     if (endpoints.length === 0) return 0;
     const announcements = await this.announce(tx, events);
     let created = 0;
