@@ -73,11 +73,11 @@ describe('health probes and stopping', () => {
     await database?.drop();
   });
 
-  it('says the process lives and is ready while the database answers and the provider is configured', async () => {
+  it('says the process lives and is ready while the database answers and its providers are configured', async () => {
     expect(await (await fetch(`${gw.url}/healthz`)).json()).toEqual({ status: 'ok' });
     const ready = await fetch(`${gw.url}/readyz`);
     expect(ready.status).toBe(200);
-    expect(await ready.json()).toEqual({ status: 'ready', providers: ['kaspi'] });
+    expect(await ready.json()).toEqual({ status: 'ready', providers: ['kaspi', 'cloudpayments'] });
   });
 
   it('does not serve /metrics at all (404) when no METRICS_TOKEN is configured', async () => {

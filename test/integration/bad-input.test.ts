@@ -71,7 +71,7 @@ describe('bad input gets a clear error and changes nothing', () => {
   });
 
   it('refuses an unknown provider', async () => {
-    await expectRefused(CREATE_CONFIG, { input: { shopId: 31, organizationBin: '210440028324', provider: 'cloudpayments' } }, 'BAD_INPUT', [
+    await expectRefused(CREATE_CONFIG, { input: { shopId: 31, organizationBin: '210440028324', provider: 'paypal' } }, 'BAD_INPUT', [
       'input',
       'provider',
     ]);
