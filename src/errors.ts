@@ -14,6 +14,8 @@ export enum ErrorCode {
   PROVIDER_UNAVAILABLE = 'PROVIDER_UNAVAILABLE',
   /** The object named by an id (a webhook endpoint, a delivery) does not exist. */
   NOT_FOUND = 'NOT_FOUND',
+  /** The shop's provider cannot take a payment by this method, or the method lacks what it needs (a phone, an e-mail). */
+  PAYMENT_METHOD_NOT_SUPPORTED = 'PAYMENT_METHOD_NOT_SUPPORTED',
 }
 
 export interface UserError {

@@ -9,3 +9,21 @@ export enum PaymentMethod {
   /** A CloudPayments invoice page, optionally sent by SMS or e-mail. */
   CLOUDPAYMENTS_LINK = 'CLOUDPAYMENTS_LINK',
 }
+
+/** What a method cannot go without, beyond an amount. */
+const NEEDS_PHONE: ReadonlySet<PaymentMethod> = new Set([PaymentMethod.KASPI_REMOTE]);
+
+/** Whether a payment by this method can be made with what the caller gave. */
+export function hasWhatMethodNeeds(method: PaymentMethod, given: { phone: string | null }): boolean {
+  return !NEEDS_PHONE.has(method) || given.phone !== null;
+}
+
+/**
+ * The method of a payment whose caller named none: the first of the provider's methods (in its
+ * order of preference) that can be made with what was given. For Kaspi: an invoice by phone when a
+ * phone is given, else a payment link.
+ */
+export function defaultMethod(offered: Iterable<PaymentMethod>, given: { phone: string | null }): PaymentMethod | null {
+  for (const method of offered) if (hasWhatMethodNeeds(method, given)) return method;
+  return null;
+}

@@ -1,5 +1,6 @@
 import { BigIntType, Collection, Entity, Enum, Index, OneToMany, Property, Unique } from '@mikro-orm/core';
 import { EncryptedTextType, SEALED_COLUMN_COMMENT } from '../crypto/encrypted-text.type';
+import { PaymentMethod } from '../domain/payment-method';
 import { PaymentStatus } from '../domain/payment-status';
 import type { Tiyn } from '../domain/money';
 import { ProviderOperation } from './provider-operation.entity';
@@ -55,9 +56,33 @@ export class Payment extends ProviderOperation {
   @Property({ type: 'string', length: 64, nullable: true })
   providerStatus: string | null = null;
 
-  /** The customer's phone, masked: the whole number is only ever sent to the provider. */
+  /** How the customer pays. */
+  @Enum({ items: () => PaymentMethod, type: 'string', length: 24, default: PaymentMethod.KASPI_REMOTE })
+  method: PaymentMethod = PaymentMethod.KASPI_REMOTE;
+
+  /** The customer's phone, masked: the whole number is only ever sent to the provider. Empty without one. */
   @Property({ type: 'string', length: 16 })
   phoneMasked!: string;
+
+  /** The page where the customer pays (a payment link), when the method has one. */
+  @Property({ type: 'text', nullable: true })
+  paymentUrl: string | null = null;
+
+  /** The text to draw as a QR code, when the method has one. */
+  @Property({ type: 'text', nullable: true })
+  qrToken: string | null = null;
+
+  /** When the provider stops taking new customers for the payment; null when it says nothing. */
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  expiresAt: Date | null = null;
+
+  /** After this the provider can no longer complete the payment; null: the gateway's own lifetime applies. */
+  @Property({ type: 'datetime', columnType: 'timestamptz', nullable: true })
+  settlesBy: Date | null = null;
+
+  /** How often the provider asked to be polled about this payment. */
+  @Property({ type: 'integer', nullable: true })
+  pollIntervalMs: number | null = null;
 
   @Property({ type: 'string', length: 255, nullable: true })
   message: string | null = null;

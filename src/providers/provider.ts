@@ -129,7 +129,7 @@ export interface RefundableAmount {
  */
 export interface PaymentProvider {
   readonly id: string;
-  /** The payment methods `createPayment` takes. */
+  /** The payment methods `createPayment` takes, in order of preference (the first that fits is the default). */
   readonly methods: ReadonlySet<PaymentMethod>;
   /** Creates the payment by its method (an invoice, a QR code, a link). Never retried by the provider itself. */
   createPayment(request: CreatePaymentRequest): Promise<CreatedPayment>;

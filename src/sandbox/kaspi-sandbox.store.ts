@@ -58,9 +58,6 @@ interface RefundRecord {
   at: number;
 }
 
-/** What Kaspi's QR and link answers say of polling and confirming, in seconds (as public clients show). */
-export const QR_BEHAVIOR = { statusPollingInterval: 5, paymentConfirmationTimeout: 65 } as const;
-
 interface PaymentRecord {
   qrPaymentId: string;
   mode: SandboxMode;

@@ -42,6 +42,8 @@ export const DEFAULT_SANDBOX_OPTIONS: ResolvedSandboxOptions = {
   requireClientCertificate: false,
   proxyExternalIdType: 'number',
   qrOpenTimeoutSec: 180,
+  qrPollingIntervalSec: 5,
+  qrConfirmationTimeoutSec: 65,
 };
 
 /**

@@ -115,6 +115,10 @@ export interface KaspiSandboxOptions {
    * `LinkActivationWaitTimeout`), in seconds; `ExpireDate` is this after the create. Default 180.
    */
   qrOpenTimeoutSec?: number;
+  /** `StatusPollingInterval` in QR and link answers, seconds. Default 5. */
+  qrPollingIntervalSec?: number;
+  /** `PaymentConfirmationTimeout` in QR and link answers, seconds. Default 65. */
+  qrConfirmationTimeoutSec?: number;
 }
 
 export type ResolvedSandboxOptions = Required<KaspiSandboxOptions>;

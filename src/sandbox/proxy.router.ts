@@ -12,7 +12,7 @@ import {
   parseQrPaymentId,
 } from './kaspi-request.parsers';
 import { customerPageUrl } from './customer-page.router';
-import { QR_BEHAVIOR, type KaspiSandboxStore } from './kaspi-sandbox.store';
+import type { KaspiSandboxStore } from './kaspi-sandbox.store';
 import type { ResolvedSandboxOptions, SandboxCallParams, SandboxOperation } from './kaspi-sandbox.types';
 import { KaspiStatusCode, succeeded, type KaspiOutcome } from './kaspi-status-codes';
 import { jsonAnswer, type UpstreamAnswer, type UpstreamCallRunner, type UpstreamDialect } from './upstream-call.runner';
@@ -134,8 +134,8 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
             expireDate: new Date(payment.expiresAt ?? now).toISOString(),
             status: store.statusOf(payment, now).status,
             behaviorOptions: {
-              statusPollingInterval: QR_BEHAVIOR.statusPollingInterval,
-              paymentConfirmationTimeout: QR_BEHAVIOR.paymentConfirmationTimeout,
+              statusPollingInterval: options().qrPollingIntervalSec,
+              paymentConfirmationTimeout: options().qrConfirmationTimeoutSec,
               ...(kind === 'qr'
                 ? { qrCodeScanWaitTimeout: options().qrOpenTimeoutSec }
                 : { linkActivationWaitTimeout: options().qrOpenTimeoutSec }),

@@ -16,7 +16,7 @@ import {
 } from './kaspi-request.parsers';
 import { customerPageUrl } from './customer-page.router';
 import type { KaspiSandboxStore, PaymentRecord, PaymentStatusView } from './kaspi-sandbox.store';
-import { QR_BEHAVIOR, RemoteStatus, tradePointName } from './kaspi-sandbox.store';
+import { RemoteStatus, tradePointName } from './kaspi-sandbox.store';
 import type {
   CustomerAction,
   ResolvedSandboxOptions,
@@ -314,8 +314,8 @@ function qrCreateData(payment: PaymentRecord, pageUrl: string, options: Resolved
     PaymentMethods: ['Gold', 'Red', 'Loan'],
   };
   const timing = {
-    StatusPollingInterval: QR_BEHAVIOR.statusPollingInterval,
-    PaymentConfirmationTimeout: QR_BEHAVIOR.paymentConfirmationTimeout,
+    StatusPollingInterval: options.qrPollingIntervalSec,
+    PaymentConfirmationTimeout: options.qrConfirmationTimeoutSec,
   };
   if (payment.kind === 'link') {
     return {

@@ -11,6 +11,8 @@ export const sandboxOptionsSchema = z.strictObject({
   requireClientCertificate: z.boolean().optional(),
   proxyExternalIdType: z.enum(['number', 'string']).optional(),
   qrOpenTimeoutSec: z.number().int().min(1).max(24 * 60 * 60).optional(),
+  qrPollingIntervalSec: z.number().int().min(1).max(60 * 60).optional(),
+  qrConfirmationTimeoutSec: z.number().int().min(1).max(24 * 60 * 60).optional(),
 });
 
 export const faultSpecSchema = z.strictObject({

@@ -9,7 +9,7 @@ import type { PaymentEventsService } from './payment-events.service';
 /** The fields a new payment is recorded with; its status starts PENDING. */
 export type NewPayment = Pick<
   Payment,
-  'shopId' | 'provider' | 'organizationBin' | 'deviceToken' | 'amount' | 'phoneMasked' | 'message' | 'callerId' | 'idempotencyKey' | 'requestHash'
+  'shopId' | 'provider' | 'organizationBin' | 'deviceToken' | 'amount' | 'method' | 'phoneMasked' | 'message' | 'callerId' | 'idempotencyKey' | 'requestHash'
 >;
 
 /**

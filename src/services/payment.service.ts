@@ -1,7 +1,7 @@
 import { LockMode } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PollingCadence } from '../config';
-import { PaymentMethod } from '../domain/payment-method';
+import { defaultMethod, hasWhatMethodNeeds, PaymentMethod } from '../domain/payment-method';
 import { isFinalStatus, PaymentStatus } from '../domain/payment-status';
 import { maskPhone } from '../domain/phone';
 import { Payment } from '../entities/payment.entity';
@@ -10,7 +10,7 @@ import { merchantAccountOf, PaymentConfig } from '../entities/payment-config.ent
 import { LogOperation } from '../entities/payment-log.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
 import type { Logger } from '../logger';
-import type { ProviderPaymentState } from '../providers/provider';
+import type { CreatedPayment, PaymentProvider, ProviderPaymentState } from '../providers/provider';
 import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
 import type { ProviderRegistry } from '../providers/registry';
 import { isPastLifetime, nextPollAt } from '../domain/poll-schedule';
@@ -29,7 +29,12 @@ export interface CreatePaymentCommand {
   shopId: number;
   /** Tenge, as the client sent it; converted to tiyn exactly or refused. */
   amount: number;
-  phone: string;
+  /** Default: the first of the shop's provider's methods that fits what was given. */
+  method?: PaymentMethod | null;
+  /** Required by the methods that send to a phone (KASPI_REMOTE). */
+  phone?: string | null;
+  /** Where a provider that can sends the payment link by e-mail. */
+  email?: string | null;
   message?: string | null;
   idempotencyKey?: string | null;
 }
@@ -82,26 +87,30 @@ export class PaymentService {
   }
 
   /**
-   * Sends an invoice to the customer's Kaspi app, routed by the shop's configuration.
+   * Creates a payment by any method of the shop's provider (an invoice to the customer's Kaspi app,
+   * a QR code, a payment link), routed by the shop's configuration.
    *
    * In three steps, none holding a transaction across the provider call: record the payment as
    * PENDING and commit; call the provider; record what came back. A retry with the same
-   * idempotency key returns the first result and never sends a second invoice.
+   * idempotency key returns the first result and never creates a second payment.
    *
    * @example
-   * await payments.create(ctx, { shopId: 8, amount: 100, phone: '+7 701 521 15 45', idempotencyKey: 'order-12345' });
+   * await payments.create(ctx, { shopId: 8, amount: 100, method: PaymentMethod.KASPI_QR, idempotencyKey: 'order-12345' });
    */
   async create(ctx: UseCaseContext, input: CreatePaymentCommand): Promise<PaymentResult> {
     const check = new InputCheck();
     const shopId = check.shopId(input.shopId);
     const amount = check.amount(input.amount, this.settings.maxPaymentAmountTenge);
-    const phone = check.phone(input.phone);
+    const phone = input.phone == null || input.phone.trim() === '' ? null : check.phone(input.phone);
+    const email = input.email == null || input.email.trim() === '' ? null : check.email(input.email);
     const message = check.text(input.message, MESSAGE_MAX_LENGTH, ['input', 'message']);
     const idempotencyKey = check.idempotencyKey(input.idempotencyKey);
     if (!check.ok) return { payment: null, errors: check.errors };
     if (!seesShop(ctx.actor, shopId)) return { payment: null, errors: [this.refuseConfig(shopId, null)!] };
 
-    const requestHash = digest({ shopId, amount, phone, message });
+    // A remote invoice hashes as it did before methods existed, so that its earlier keys still replay.
+    const asked = input.method === PaymentMethod.KASPI_REMOTE ? {} : { method: input.method ?? null, email };
+    const requestHash = digest({ shopId, amount, phone, message, ...asked });
     const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
     if (earlier) return earlier;
 
@@ -112,6 +121,12 @@ export class PaymentService {
       return { payment: null, errors: [refusal!] };
     }
     const provider = this.registry.get(config.provider);
+    const chosen = chooseMethod(provider, input.method ?? null, { phone });
+    if (typeof chosen !== 'string') {
+      await this.auditRefusal(ctx, shopId, config, amount, chosen);
+      return { payment: null, errors: [chosen] };
+    }
+    const method = chosen;
 
     // The attempt is audited before the call: a crash during it still leaves a trace of a call
     // that may have reached the provider.
@@ -125,7 +140,8 @@ export class PaymentService {
             organizationBin: config.organizationBin,
             deviceToken: config.deviceToken,
             amount,
-            phoneMasked: maskPhone(phone),
+            method,
+            phoneMasked: phone ? maskPhone(phone) : '',
             message,
             callerId: ctx.actor.callerId,
             idempotencyKey,
@@ -143,8 +159,9 @@ export class PaymentService {
         routing: { organizationBin: payment.organizationBin, deviceToken: payment.deviceToken, account: merchantAccountOf(config) },
         reference: payment.id,
         amount,
-        method: PaymentMethod.KASPI_REMOTE,
+        method,
         phone,
+        email,
         message,
         requestId: ctx.requestId,
       }),
@@ -340,7 +357,8 @@ export class PaymentService {
   private async expire(em: EntityManager, paymentId: string, origin: CheckOrigin): Promise<void> {
     const payment = await em.fork().findOneOrFail(Payment, { id: paymentId });
     const provider = this.registry.find(payment.provider);
-    if (provider?.cancelPayment && payment.externalId) {
+    // A payment whose end the provider set (a QR code, a link) ends there by itself: nothing to cancel.
+    if (provider?.cancelPayment && payment.externalId && !payment.settlesBy) {
       const externalId = payment.externalId;
       const routing = await routingFor(em, this.configs, provider, payment);
       const outcome = await callProvider(() =>
@@ -357,7 +375,7 @@ export class PaymentService {
         tx,
         current,
         PaymentStatus.EXPIRED,
-        { operation: LogOperation.STATUS, errorMessage: 'not paid within the payment lifetime' },
+        { operation: LogOperation.STATUS, errorMessage: current.settlesBy ? 'not paid before the provider stopped taking it' : 'not paid within the payment lifetime' },
         origin,
       );
     });
@@ -423,7 +441,7 @@ export class PaymentService {
   private async recordCreateOutcome(
     ctx: UseCaseContext,
     paymentId: string,
-    outcome: CallOutcome<ProviderPaymentState>,
+    outcome: CallOutcome<CreatedPayment>,
   ): Promise<Payment> {
     const saved = await inTransaction(ctx.em, async (tx) => {
       const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
@@ -432,6 +450,11 @@ export class PaymentService {
         case 'ok':
           payment.externalId = outcome.value.externalId;
           payment.providerStatus = outcome.value.providerStatus.slice(0, 64);
+          payment.paymentUrl = outcome.value.paymentUrl ?? null;
+          payment.qrToken = outcome.value.qrToken ?? null;
+          payment.expiresAt = outcome.value.expiresAt ?? null;
+          payment.settlesBy = outcome.value.settlesBy ?? null;
+          payment.pollIntervalMs = outcome.value.pollIntervalMs ?? null;
           payment.errorCode = null;
           payment.errorMessage = null;
           to = outcome.value.recognised ? outcome.value.status : PaymentStatus.WAITING;
@@ -498,6 +521,26 @@ export class PaymentService {
       );
     });
   }
+}
+
+/**
+ * The method a payment will be made by: the one asked for, if the shop's provider takes it and was
+ * given what it needs; else the provider's default for what was given.
+ */
+function chooseMethod(provider: PaymentProvider, asked: PaymentMethod | null, given: { phone: string | null }): PaymentMethod | UserError {
+  if (asked === null) {
+    return (
+      defaultMethod(provider.methods, given) ??
+      userError(ErrorCode.PAYMENT_METHOD_NOT_SUPPORTED, `provider "${provider.id}" has no payment method for this input`, ['input', 'method'])
+    );
+  }
+  if (!provider.methods.has(asked)) {
+    return userError(ErrorCode.PAYMENT_METHOD_NOT_SUPPORTED, `provider "${provider.id}" does not take ${asked} payments`, ['input', 'method']);
+  }
+  if (!hasWhatMethodNeeds(asked, given)) {
+    return userError(ErrorCode.PAYMENT_METHOD_NOT_SUPPORTED, `${asked} needs the customer's phone`, ['input', 'phone']);
+  }
+  return asked;
 }
 
 /** The errors a create reports, rebuilt from what the payment recorded: a replay sees the same. */

@@ -48,6 +48,12 @@ export class InputCheck {
     return phone ?? '';
   }
 
+  email(value: string, field = ['input', 'email']): string {
+    const email = value.trim();
+    if (email.length > 254 || !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(email)) this.fail(field, 'email must be an e-mail address');
+    return email;
+  }
+
   bin(value: string, field = ['input', 'organizationBin']): string {
     const bin = value.trim();
     if (!isValidBin(bin)) this.fail(field, 'organizationBin must be a 12-digit BIN with a valid check digit');

@@ -3,11 +3,11 @@ import { PaymentMethod } from '../../domain/payment-method';
 import { PaymentStatus } from '../../domain/payment-status';
 import type { CreatedPayment, ProviderPaymentState } from '../provider';
 
-/** What Kaspi takes, in either mode: invoices by phone, QR codes and payment links. */
+/** What Kaspi takes, in either mode, in order of preference: invoices by phone, payment links, QR codes. */
 export const KASPI_METHODS: ReadonlySet<PaymentMethod> = new Set([
   PaymentMethod.KASPI_REMOTE,
-  PaymentMethod.KASPI_QR,
   PaymentMethod.KASPI_LINK,
+  PaymentMethod.KASPI_QR,
 ]);
 
 /** Every status word Kaspi is known to send; anything else is logged and treated as not final. */

@@ -1,4 +1,5 @@
 import { registerEnumType } from 'type-graphql';
+import { PaymentMethod } from '../../domain/payment-method';
 import { PaymentStatus } from '../../domain/payment-status';
 import { WebhookDeliveryStatus, WebhookEventType } from '../../domain/webhook-delivery';
 import { LogOperation } from '../../entities/payment-log.entity';
@@ -18,10 +19,27 @@ registerEnumType(PaymentStatus, {
   },
 });
 
+registerEnumType(PaymentMethod, {
+  name: 'PaymentMethod',
+  valuesConfig: {
+    KASPI_REMOTE: { description: 'An invoice sent to the customer\'s Kaspi app by phone number (Kaspi remote payment).' },
+    KASPI_QR: { description: 'A QR code the customer scans with the Kaspi app (Kaspi qr/create); the payment carries qrToken.' },
+    KASPI_LINK: { description: 'A link that opens the payment in Kaspi (Kaspi qr/create-link); the payment carries paymentUrl.' },
+    CLOUDPAYMENTS_LINK: {
+      description: 'A CloudPayments invoice page, optionally sent by SMS or e-mail (CloudPayments orders/create); the payment carries paymentUrl.',
+    },
+  },
+});
+
 registerEnumType(LogOperation, { name: 'OperationType' });
 registerEnumType(ErrorCode, {
   name: 'ErrorCode',
-  valuesConfig: { NOT_FOUND: { description: 'The object named by an id (a webhook endpoint, a delivery) does not exist.' } },
+  valuesConfig: {
+    NOT_FOUND: { description: 'The object named by an id (a webhook endpoint, a delivery) does not exist.' },
+    PAYMENT_METHOD_NOT_SUPPORTED: {
+      description: 'The shop\'s provider cannot take a payment by this method, or the method lacks what it needs (a phone, an e-mail).',
+    },
+  },
 });
 registerEnumType(RefundStatus, {
   name: 'RefundStatus',
@@ -49,4 +67,4 @@ registerEnumType(WebhookDeliveryStatus, {
   },
 });
 
-export { ErrorCode, LogOperation, PaymentStatus, RefundStatus, WebhookDeliveryStatus, WebhookEventType };
+export { ErrorCode, LogOperation, PaymentMethod, PaymentStatus, RefundStatus, WebhookDeliveryStatus, WebhookEventType };

@@ -1,4 +1,5 @@
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
+import { PaymentMethod } from './enums';
 import { UserErrorView } from './common.types';
 import { PaymentView, RefundView } from './payment.types';
 import { TengeScalar } from './scalars';
@@ -23,6 +24,42 @@ export class CreateKaspiPaymentInput {
 
 @ObjectType()
 export class CreateKaspiPaymentPayload {
+  @Field(() => PaymentView, { nullable: true })
+  payment!: PaymentView | null;
+
+  @Field(() => [UserErrorView])
+  errors!: UserErrorView[];
+}
+
+@InputType({ description: 'A payment by any method of the shop\'s provider; createKaspiPayment is this with method KASPI_REMOTE.' })
+export class CreatePaymentInput {
+  @Field(() => Int)
+  shopId!: number;
+
+  @Field(() => TengeScalar)
+  amount!: number;
+
+  @Field(() => PaymentMethod, {
+    nullable: true,
+    description: 'Default: KASPI_REMOTE when the shop\'s provider is Kaspi and a phone is given, KASPI_LINK when it is Kaspi without a phone, CLOUDPAYMENTS_LINK for CloudPayments.',
+  })
+  method?: PaymentMethod | null;
+
+  @Field(() => String, { nullable: true, description: 'The customer\'s phone: required by KASPI_REMOTE; CLOUDPAYMENTS_LINK sends the link there by SMS when given.' })
+  phone?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'CLOUDPAYMENTS_LINK sends the link there when given.' })
+  email?: string | null;
+
+  @Field(() => String, { nullable: true })
+  message?: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The same key with the same input returns the first result and never creates a second invoice.' })
+  idempotencyKey?: string | null;
+}
+
+@ObjectType()
+export class CreatePaymentPayload {
   @Field(() => PaymentView, { nullable: true })
   payment!: PaymentView | null;
 

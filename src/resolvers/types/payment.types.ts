@@ -3,7 +3,7 @@ import { tiynToTenge } from '../../domain/money';
 import { refundableAmount } from '../../domain/refund-status';
 import type { Payment } from '../../entities/payment.entity';
 import type { Refund } from '../../entities/refund.entity';
-import { PaymentStatus, RefundStatus } from './enums';
+import { PaymentMethod, PaymentStatus, RefundStatus } from './enums';
 import { TengeScalar } from './scalars';
 
 @ObjectType('Refund')
@@ -66,7 +66,19 @@ export class PaymentView {
   @Field(() => String, { nullable: true, description: 'The provider\'s own status word, e.g. "Wait" or "Processed".' })
   providerStatus!: string | null;
 
-  @Field(() => String, { description: 'The customer\'s phone, masked: only its first and last digits.' })
+  @Field(() => PaymentMethod)
+  method!: PaymentMethod;
+
+  @Field(() => String, { nullable: true, description: 'Where the customer pays: Kaspi\'s payment link or the CloudPayments invoice page; null for methods without one.' })
+  paymentUrl!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'The text to draw as a QR code (KASPI_QR); null for other methods. qrSvg is the same code drawn.' })
+  qrToken!: string | null;
+
+  @Field(() => Date, { nullable: true, description: 'When the provider stops accepting this payment (its QR or link expires); null when the provider says nothing.' })
+  expiresAt!: Date | null;
+
+  @Field(() => String, { description: 'The customer\'s phone, masked: only its first and last digits; empty for a payment made without one.' })
   phoneMasked!: string;
 
   @Field(() => String, { nullable: true })
@@ -94,6 +106,10 @@ export class PaymentView {
       refundableAmount: tiynToTenge(refundableAmount(payment, refunds)),
       status: payment.status,
       providerStatus: payment.providerStatus,
+      method: payment.method,
+      paymentUrl: payment.paymentUrl,
+      qrToken: payment.qrToken,
+      expiresAt: payment.expiresAt,
       phoneMasked: payment.phoneMasked,
       message: payment.message,
       refunds: refunds.map((refund) => RefundView.from(refund)),

@@ -1,0 +1,164 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startKaspiSandbox, type RunningKaspiSandbox } from '../../src/sandbox/kaspi-sandbox.server';
+import { makeTestCertificates, type TestCertificates } from '../providers/support/test-certificates';
+import { collect, startTestGateway, type TestGateway } from '../support/gateway';
+
+const SHOP = 62;
+const CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`;
+const CREATE = `mutation ($input: CreatePaymentInput!) { createPayment(input: $input) {
+  payment { id externalId status providerStatus method paymentUrl qrToken qrSvg expiresAt phoneMasked }
+  errors { code message retryable field } } }`;
+const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { status } payment { refundedAmount refundableAmount } errors { code } } }`;
+const CHANGES = `subscription ($shopId: Int) { paymentStatusChanged(shopId: $shopId) { status payment { id method } } }`;
+const PROXY_TOKEN = 'proxy-secret-token-qr-456';
+
+type Mode = 'direct' | 'proxy';
+
+interface Setting {
+  sandbox: RunningKaspiSandbox;
+  gw: TestGateway;
+  ca: string | Buffer | null;
+  dispose(): void;
+}
+
+async function start(mode: Mode): Promise<Setting> {
+  // Kaspi's pace for QR codes and links, shortened so that a test does not sit out 5 s per poll.
+  const pace = { autoAdvanceMs: 0, qrPollingIntervalSec: 1 };
+  if (mode === 'proxy') {
+    const sandbox = await startKaspiSandbox({ ...pace, proxyAccessToken: PROXY_TOKEN });
+    const gw = await startTestGateway({ PRODUCTION_API_URL: `${sandbox.url}/proxy`, KASPI_ACCESS_TOKEN: PROXY_TOKEN });
+    return { sandbox, gw, ca: null, dispose: () => undefined };
+  }
+  const certificates: TestCertificates = makeTestCertificates();
+  const certDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kaspi-qr-cert-'));
+  for (const [name, text] of [['client.crt', certificates.clientCert], ['client.key', certificates.clientKey], ['ca.crt', certificates.ca]] as const) {
+    fs.writeFileSync(path.join(certDir, name), text);
+  }
+  const sandbox = await startKaspiSandbox({ ...pace, tls: { key: certificates.serverKey, cert: certificates.serverCert, ca: certificates.ca } });
+  const gw = await startTestGateway({
+    KASPI_BASE_URL: sandbox.url,
+    KASPI_CLIENT_CERT: path.join(certDir, 'client.crt'),
+    KASPI_CLIENT_KEY: path.join(certDir, 'client.key'),
+    KASPI_CLIENT_PASSPHRASE: certificates.passphrase,
+    KASPI_CA_CERT: path.join(certDir, 'ca.crt'),
+  });
+  return {
+    sandbox,
+    gw,
+    ca: certificates.ca,
+    dispose: () => {
+      certificates.dispose();
+      fs.rmSync(certDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** What a customer's browser does on the page a link leads to: presses a button. */
+function press(pageUrl: string, action: string, ca: string | Buffer | null): Promise<{ status: number; body: unknown }> {
+  if (!ca) {
+    return fetch(`${pageUrl}/${action}`, { method: 'POST', headers: { Accept: 'application/json' } }).then(async (response) => ({
+      status: response.status,
+      body: await response.json(),
+    }));
+  }
+  return new Promise((resolve, reject) => {
+    const request = https.request(`${pageUrl}/${action}`, { method: 'POST', ca, headers: { Accept: 'application/json' } }, (response) => {
+      let text = '';
+      response.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      response.on('end', () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    request.on('error', reject).end();
+  });
+}
+
+describe.each<Mode>(['direct', 'proxy'])('Kaspi QR codes and payment links (%s)', (mode) => {
+  let setting: Setting;
+
+  beforeAll(async () => {
+    setting = await start(mode);
+    const config = await setting.gw.gql(CONFIG, { input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: '2e3d4c5b-6a79-4889-8a0b-c1d2e3f4a5b7' } });
+    expect(config.data.createConfig.errors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await setting?.gw.stop();
+    await setting?.sandbox.close();
+    setting?.dispose();
+  });
+
+  it('takes a QR payment and a link payment to PROCESSED, seen by a subscriber, and refunds both', async () => {
+    const { gw, sandbox, ca } = setting;
+    const changes = collect<{ paymentStatusChanged: { status: string; payment: { id: string; method: string } } }>(gw.subscribe(), CHANGES, { shopId: SHOP });
+
+    const qr = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 150.5, method: 'KASPI_QR', idempotencyKey: `qr-${mode}` } })).data.createPayment;
+    // No method and no phone: Kaspi's default is a payment link.
+    const link = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 80, message: 'Order 7', idempotencyKey: `link-${mode}` } })).data.createPayment;
+
+    expect([qr.errors, link.errors]).toEqual([[], []]);
+    expect(qr.payment).toMatchObject({ status: 'WAITING', providerStatus: 'QrTokenCreated', method: 'KASPI_QR', paymentUrl: null, phoneMasked: '' });
+    expect(link.payment).toMatchObject({ status: 'WAITING', method: 'KASPI_LINK', qrToken: null, qrSvg: null });
+    expect(qr.payment.qrToken).toBe(`${sandbox.url}/pay/${qr.payment.externalId}`);
+    expect(qr.payment.qrSvg).toMatch(/^<svg[^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"[\s\S]*<\/svg>\s*$/);
+    expect(link.payment.paymentUrl).toBe(`${sandbox.url}/pay/${link.payment.externalId}`);
+    const kaspiQr = sandbox.sandbox.payment(qr.payment.externalId)!;
+    expect(kaspiQr).toMatchObject({ kind: 'qr', amount: 150.5, mode });
+    expect(Date.parse(qr.payment.expiresAt)).toBe(Date.parse(kaspiQr.expiresAt!));
+    expect(sandbox.sandbox.payment(link.payment.externalId)).toMatchObject({ kind: 'link', amount: 80, mode });
+
+    sandbox.sandbox.simulateCustomer(qr.payment.externalId, 'scan');
+    sandbox.sandbox.simulateCustomer(qr.payment.externalId, 'confirm');
+    expect(await press(link.payment.paymentUrl, 'confirm', ca)).toEqual({ status: 200, body: { qrPaymentId: link.payment.externalId, status: 'Processed' } });
+
+    const processed = (events: typeof changes.events) =>
+      new Set(events.filter((event) => event.paymentStatusChanged.status === 'PROCESSED').map((event) => event.paymentStatusChanged.payment.method));
+    await changes.waitFor((events) => processed(events).size === 2, 15_000);
+    expect(processed(changes.events)).toEqual(new Set(['KASPI_QR', 'KASPI_LINK']));
+
+    for (const [payment, amount] of [[qr.payment, 100.5], [link.payment, 80]] as const) {
+      const refund = (await gw.gql(REFUND, { input: { shopId: SHOP, externalId: payment.externalId, amount } })).data.refund;
+      expect(refund).toMatchObject({ errors: [], refund: { status: 'SUCCEEDED' } });
+      expect(sandbox.sandbox.payment(payment.externalId)?.refundedAmount).toBe(amount);
+    }
+    const createCalls = sandbox.sandbox.snapshot().calls.filter((call) => call.operation.startsWith('qr-create'));
+    expect(createCalls.map((call) => [call.operation, call.mode])).toEqual([['qr-create', mode], ['qr-create-link', mode]]);
+  });
+
+  it('leaves a QR or link payment whose create answer was lost UNKNOWN, and never sends it again', async () => {
+    const { gw, sandbox } = setting;
+    sandbox.sandbox.injectFault({ operation: 'qr-create', fault: 'drop' });
+    sandbox.sandbox.injectFault({ operation: 'qr-create-link', fault: 'empty' });
+    const inputs = [
+      { shopId: SHOP, amount: 10, method: 'KASPI_QR', idempotencyKey: `lost-qr-${mode}` },
+      { shopId: SHOP, amount: 11, method: 'KASPI_LINK', idempotencyKey: `lost-link-${mode}` },
+    ];
+    const before = sandbox.sandbox.snapshot().calls.length;
+
+    const first = await Promise.all(inputs.map(async (input) => (await gw.gql(CREATE, { input })).data.createPayment));
+    const retried = await Promise.all(inputs.map(async (input) => (await gw.gql(CREATE, { input })).data.createPayment));
+
+    for (const [index, answer] of first.entries()) {
+      expect(answer.payment).toMatchObject({ status: 'UNKNOWN', externalId: null });
+      expect(answer.errors).toMatchObject([{ code: 'PROVIDER_UNAVAILABLE', retryable: false }]);
+      expect(retried[index].payment.id).toBe(answer.payment.id);
+      expect(retried[index].payment.status).toBe('UNKNOWN');
+    }
+    const calls = sandbox.sandbox.snapshot().calls.slice(before);
+    expect(calls.map((call) => call.operation).sort()).toEqual(['qr-create', 'qr-create-link']);
+    // Kaspi made both: the sandbox holds the two payments nobody was told about, for a human to attach.
+    expect(sandbox.sandbox.snapshot().payments.filter((payment) => [10, 11].includes(payment.amount))).toHaveLength(2);
+  });
+
+  it('refuses a method the input cannot make before anything is sent', async () => {
+    const { gw, sandbox } = setting;
+    const before = sandbox.sandbox.snapshot().calls.length;
+    const remote = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 10, method: 'KASPI_REMOTE' } })).data.createPayment;
+    const card = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 10, method: 'CLOUDPAYMENTS_LINK' } })).data.createPayment;
+    expect(remote).toMatchObject({ payment: null, errors: [{ code: 'PAYMENT_METHOD_NOT_SUPPORTED', field: ['input', 'phone'] }] });
+    expect(card).toMatchObject({ payment: null, errors: [{ code: 'PAYMENT_METHOD_NOT_SUPPORTED', field: ['input', 'method'] }] });
+    expect(sandbox.sandbox.snapshot().calls.length).toBe(before);
+  });
+});
