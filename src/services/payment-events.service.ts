@@ -2,6 +2,7 @@ import { createPubSub, Repeater } from '@graphql-yoga/subscription';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import type { Logger } from '../logger';
+import { InputCheck } from './validation';
 import { OutboxEventKind, type OutboxEvent, type PaymentStatusChangedEvent } from '../domain/outbox-event';
 import type { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';
@@ -192,6 +193,7 @@ export class PaymentEventsService {
    */
   subscribe(filter: StatusChangeFilter, since: Date | null, charge: ReplayCharge | null = null): AsyncIterable<StatusChange> {
     if (since) this.checkSince(since);
+    checkFilter(filter);
     const topic = topicFor(filter);
     const live = this.pubsub.subscribe(topic);
     const matches = (change: StatusChange) =>
@@ -368,6 +370,15 @@ function describeWindow(ms: number): string {
 
 const ALL_TOPIC = 'status';
 const shopTopic = (shopId: number) => `status:shop:${shopId}`;
+/** A provider id in the filter is checked like any other: a NUL byte or half a surrogate pair would otherwise reach SQL. */
+function checkFilter(filter: StatusChangeFilter): void {
+  if (filter.externalId == null) return;
+  const check = new InputCheck();
+  check.externalId(filter.externalId, ['externalId']);
+  const [error] = check.errors;
+  if (error) throw new GraphQLError(error.message, { extensions: { code: error.code, field: error.field } });
+}
+
 const externalTopic = (externalId: string) => `status:external:${externalId}`;
 
 function topicFor(filter: StatusChangeFilter): string {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Payment, PaymentConfig, PaymentLog, Refund } from '../../src/entities';
 import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
-import { startTestGateway, type TestGateway } from '../support/gateway';
+import { collect, startTestGateway, type TestGateway } from '../support/gateway';
 
 const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id status } errors { code message field } } }`;
 const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id } payment { refundedAmount } errors { code message field } } }`;
@@ -113,6 +113,17 @@ describe('bad input gets a clear error and changes nothing', () => {
     await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, message: text } }, 'BAD_INPUT', ['input', 'message']);
     await expectRefused(CREATE_CONFIG, { input: { shopId: 32, organizationBin: '210440028324', description: text } }, 'BAD_INPUT', ['input', 'description']);
     await expectRefused(UPDATE_CONFIG, { shopId: 21, input: { description: text } }, 'BAD_INPUT', ['input', 'description']);
+  });
+
+  it.each([
+    ['a NUL byte in externalId', { externalId: 'ab\u0000c', since: new Date().toISOString() }, 'externalId'],
+    ['a lone surrogate in externalId', { externalId: '\ud800', since: new Date().toISOString() }, 'externalId'],
+    ['a since before the first year PostgreSQL knows', { since: '0000-01-01T00:00:00Z' }, 'since'],
+  ])('refuses a subscription with %s as BAD_INPUT naming the field', async (_what, variables, field) => {
+    const subscriber = collect<any>(gw.subscribe(), `subscription ($externalId: String, $since: DateTime) { paymentStatusChanged(externalId: $externalId, since: $since) { id } }`, variables);
+    const error = await subscriber.waitFor(() => false, 10_000).catch((failure: Error) => failure.message);
+    expect(error).toMatch(/"code":"BAD_INPUT"/);
+    expect(error).toContain(`"field":["${field}"]`);
   });
 
   it('refuses an unknown shop and an inactive one', async () => {
