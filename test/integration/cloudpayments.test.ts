@@ -1,10 +1,22 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestGateway, TEST_ENCRYPTION_KEYS, type TestGateway } from '../support/gateway';
+import { signNotification } from '../../src/providers/cloudpayments/cloudpayments.notifications';
+import type { CloudPaymentsSandbox } from '../../src/sandbox/cloudpayments/cloudpayments-sandbox';
+import type { CloudPaymentsFaultKind } from '../../src/sandbox/cloudpayments/cloudpayments-sandbox.types';
+import { eventually, startTestGateway, TEST_ENCRYPTION_KEYS, type TestGateway } from '../support/gateway';
 
 const CONFIG_FIELDS = 'shopId provider organizationBin deviceToken cloudPaymentsPublicId isActive';
 const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { config { ${CONFIG_FIELDS} } errors { code field message } } }`;
 const UPDATE_CONFIG = `mutation ($shopId: Int!, $input: UpdateConfigInput!) { updateConfig(shopId: $shopId, input: $input) { config { ${CONFIG_FIELDS} } errors { code field message } } }`;
 
+const PAYMENT_FIELDS = 'id externalId status providerStatus method paymentUrl amount refundedAmount refundableAmount';
+const CREATE_PAYMENT = `mutation ($input: CreatePaymentInput!) { createPayment(input: $input) { payment { ${PAYMENT_FIELDS} } errors { code message retryable } } }`;
+const CREATE_KASPI = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
+const PAYMENT = `query ($id: ID!) { payment(id: $id) { ${PAYMENT_FIELDS} refunds { amount status } } }`;
+const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { amount status } payment { refundedAmount refundableAmount } errors { code } } }`;
+const LOGS = `query ($shopId: Int) { logs(shopId: $shopId, limit: 500) { operationType status actor } }`;
+
+const PAID_CARD = '4242424242424242';
 const KASPI_SHOP = 8;
 const CLOUDPAYMENTS_SHOP = 9;
 const PUBLIC_ID = 'pk_4b1d2c3e4f5a6b7c8d9e0f1a2b3c4';
@@ -12,6 +24,27 @@ const API_SECRET = 'cp-secret-7f3e9a1c5b2d8e4f6a0b';
 
 describe('a CloudPayments shop beside a Kaspi shop in one gateway', () => {
   let gw: TestGateway;
+  let cloudPayments: CloudPaymentsSandbox;
+  /** The payment paid through the invoice page, refunded further down. */
+  let paid: { id: string; externalId: string; transactionId: number };
+
+  const createCardPayment = async (amount = 100.5, extra: Record<string, unknown> = {}) => {
+    const answer = await gw.gql(CREATE_PAYMENT, { input: { shopId: CLOUDPAYMENTS_SHOP, amount, method: 'CLOUDPAYMENTS_LINK', ...extra } });
+    return answer.data.createPayment as { payment: any; errors: any[] };
+  };
+  const payment = async (id: string) => (await gw.gql(PAYMENT, { id })).data.payment;
+  const orderOf = (paymentId: string) => cloudPayments.snapshot().orders.find((order) => order.InvoiceId === paymentId);
+  const notify = (type: string, fields: Record<string, string>, secret: string | null) => {
+    const body = new URLSearchParams(fields).toString();
+    return fetch(`${gw.url}/notifications/cloudpayments/${type}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(secret ? { 'content-hmac': signNotification(body, secret) } : {}) },
+      body,
+    });
+  };
+  /** Audit rows written on a notification's word (the reconciler writes its own as it polls). */
+  const notified = async () =>
+    (await gw.gql(LOGS, { shopId: CLOUDPAYMENTS_SHOP })).data.logs.filter((row: { actor: string }) => row.actor === 'cloudpayments notification').length;
 
   beforeAll(async () => {
     gw = await startTestGateway({ ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS, CLOUDPAYMENTS_TIMEOUT_MS: '1500' });
@@ -19,6 +52,7 @@ describe('a CloudPayments shop beside a Kaspi shop in one gateway', () => {
       input: { shopId: KASPI_SHOP, organizationBin: '891027350515', deviceToken: '66cbf4e5-0193-45f3-8d97-362c98374466' },
     });
     expect(kaspi.data.createConfig.errors).toEqual([]);
+    cloudPayments = gw.gateway.cloudPaymentsSandbox!;
   });
 
   afterAll(async () => {
@@ -51,5 +85,142 @@ describe('a CloudPayments shop beside a Kaspi shop in one gateway', () => {
     expect(moved.data.updateConfig.errors).toMatchObject([{ code: 'BAD_INPUT' }]);
     const kaspi = await gw.gql(`{ configs(shopId: ${KASPI_SHOP}) { provider cloudPaymentsPublicId } }`);
     expect(kaspi.data.configs).toEqual([{ provider: 'kaspi', cloudPaymentsPublicId: null }]);
+  });
+
+  it('refuses a method the shop\'s provider does not take, either way round', async () => {
+    const kaspiOnCloudPayments = await createCardPayment(10, { method: 'KASPI_REMOTE', phone: '77015211545' });
+    expect(kaspiOnCloudPayments.errors).toMatchObject([{ code: 'PAYMENT_METHOD_NOT_SUPPORTED' }]);
+    const cardOnKaspi = await gw.gql(CREATE_PAYMENT, { input: { shopId: KASPI_SHOP, amount: 10, method: 'CLOUDPAYMENTS_LINK' } });
+    expect(cardOnKaspi.data.createPayment.errors).toMatchObject([{ code: 'PAYMENT_METHOD_NOT_SUPPORTED' }]);
+    expect(cloudPayments.snapshot().orders).toEqual([]);
+  });
+
+  it('takes a card payment on the invoice page to PROCESSED through a signed notification, beside a Kaspi payment', async () => {
+    const created = await createCardPayment(100.5, { phone: '+7 701 521 15 45', email: 'buyer@example.kz', message: 'Order 42', idempotencyKey: 'order-42' });
+    expect(created.errors).toEqual([]);
+    expect(created.payment).toMatchObject({ status: 'WAITING', providerStatus: 'Created', method: 'CLOUDPAYMENTS_LINK', amount: 100.5 });
+    const order = orderOf(created.payment.id)!;
+    expect(order).toMatchObject({ Id: created.payment.externalId, publicId: PUBLIC_ID, Amount: 100.5, Currency: 'KZT', RequireConfirmation: false });
+    expect(order).toMatchObject({ Phone: '+77015211545', SendSms: true, Email: 'buyer@example.kz', SendEmail: true, Description: 'Order 42' });
+    expect(cloudPayments.snapshot().calls[0]).toMatchObject({ operation: 'create', requestId: created.payment.id });
+    expect(created.payment.paymentUrl).toBe(`${gw.url}/sandbox/cloudpayments/invoice/${order.Id}`);
+
+    const kaspi = await gw.gql(CREATE_KASPI, { input: { shopId: KASPI_SHOP, amount: 70, phone: '77015211545' } });
+    expect(kaspi.data.createKaspiPayment.payment.status).toBe('WAITING');
+
+    expect(await (await fetch(created.payment.paymentUrl)).text()).toContain('100.5 ₸');
+    const page = await fetch(`${created.payment.paymentUrl}/pay`, { method: 'POST', body: new URLSearchParams({ card: PAID_CARD }) });
+    expect(await page.text()).toContain('Payment completed.');
+    expect(cloudPayments.snapshot().notifications.map((n) => [n.type, n.httpStatus, n.answer])).toEqual([
+      ['check', 200, { code: 0 }],
+      ['pay', 200, { code: 0 }],
+    ]);
+    const settled = await payment(created.payment.id);
+    expect(settled).toMatchObject({ status: 'PROCESSED', providerStatus: 'Completed', refundableAmount: 100.5 });
+    const logs = (await gw.gql(LOGS, { shopId: CLOUDPAYMENTS_SHOP })).data.logs;
+    expect(logs[0]).toMatchObject({ operationType: 'STATUS', status: 'Completed', actor: 'cloudpayments notification' });
+    paid = { id: created.payment.id, externalId: created.payment.externalId, transactionId: cloudPayments.snapshot().transactions[0].TransactionId };
+
+    // CloudPayments sends a notification again when it did not like the answer: nothing changes.
+    const before = await notified();
+    const pay = cloudPayments.snapshot().notifications.find((n) => n.type === 'pay')!;
+    expect((await cloudPayments.resendNotification(pay.seq)).answer).toEqual({ code: 0 });
+    expect(await notified()).toBe(before);
+    expect(await payment(created.payment.id)).toMatchObject({ status: 'PROCESSED', providerStatus: 'Completed', refundableAmount: 100.5 });
+
+    gw.gateway.sandbox!.simulateCustomer(kaspi.data.createKaspiPayment.payment.externalId, 'confirm');
+    const kaspiId = kaspi.data.createKaspiPayment.payment.id;
+    await eventually(async () => ((await payment(kaspiId)).status === 'PROCESSED' ? true : undefined), 10_000, 'the Kaspi payment');
+  });
+
+  it('refuses a forged or unsigned notification with nothing changed, and answers a check with CloudPayments\' codes', async () => {
+    const { payment: waiting } = await createCardPayment(30);
+    const fields = { TransactionId: '777', Amount: '30.00', Currency: 'KZT', InvoiceId: waiting.id, Status: 'Completed', OperationType: 'Payment' };
+    const before = await notified();
+    expect((await notify('pay', fields, null)).status).toBe(401);
+    expect((await notify('pay', fields, 'a-secret-that-is-not-the-shops')).status).toBe(401);
+    expect(await notified()).toBe(before);
+    expect(await payment(waiting.id)).toMatchObject({ status: 'WAITING', providerStatus: 'Created' });
+
+    const check = async (invoiceId: string, amount: string) => (await (await notify('check', { ...fields, InvoiceId: invoiceId, Amount: amount }, API_SECRET)).json()) as unknown;
+    expect(await check(waiting.id, '30.00')).toEqual({ code: 0 });
+    expect(await check(waiting.id, '31.00')).toEqual({ code: 12 });
+    expect(await check(randomUUID(), '30.00')).toEqual({ code: 10 });
+    expect(await notified()).toBe(before);
+  });
+
+  it('refunds partially and then fully by the paying transaction, and refuses a third', async () => {
+    const refund = (amount: number) => gw.gql(REFUND, { input: { shopId: CLOUDPAYMENTS_SHOP, externalId: paid.externalId, amount } });
+    expect((await refund(40)).data.refund).toMatchObject({ refund: { amount: 40, status: 'SUCCEEDED' }, payment: { refundableAmount: 60.5 }, errors: [] });
+    expect((await refund(60.5)).data.refund).toMatchObject({ refund: { status: 'SUCCEEDED' }, payment: { refundedAmount: 100.5, refundableAmount: 0 } });
+    expect((await refund(1)).data.refund.errors).toMatchObject([{ code: 'REFUND_EXCEEDS_AVAILABLE' }]);
+    const sent = cloudPayments.snapshot().calls.filter((call) => call.operation === 'refund');
+    expect(sent.map((call) => call.body)).toEqual([
+      { TransactionId: paid.transactionId, Amount: 40 },
+      { TransactionId: paid.transactionId, Amount: 60.5 },
+    ]);
+  });
+
+  it('reaches PROCESSED through a lookup by our reference when notifications are dropped, also for a create whose answer was lost', async () => {
+    cloudPayments.configure({ sendNotifications: false });
+    try {
+      const { payment: waiting } = await createCardPayment(12);
+      cloudPayments.injectFault({ operation: 'create', fault: 'drop' });
+      const lost = await createCardPayment(13, { email: 'buyer@example.kz' });
+      expect(lost.payment).toMatchObject({ status: 'UNKNOWN', externalId: null });
+      expect(lost.errors).toMatchObject([{ code: 'PROVIDER_UNAVAILABLE', retryable: false }]);
+
+      // The customer pays both: one from the page, one from the link CloudPayments e-mailed.
+      await cloudPayments.pay(waiting.externalId, PAID_CARD);
+      await cloudPayments.pay(orderOf(lost.payment.id)!.Id, PAID_CARD);
+      for (const id of [waiting.id, lost.payment.id]) {
+        await eventually(async () => ((await payment(id)).status === 'PROCESSED' ? true : undefined), 10_000, `payment ${id} PROCESSED`);
+      }
+      const found = await payment(lost.payment.id);
+      expect(found.externalId).toMatch(/^\d+$/);
+      const finds = cloudPayments.snapshot().calls.filter((call) => call.operation === 'find').map((call) => call.body.InvoiceId);
+      expect(finds).toEqual(expect.arrayContaining([waiting.id, lost.payment.id]));
+      const refunded = await gw.gql(REFUND, { input: { shopId: CLOUDPAYMENTS_SHOP, externalId: found.externalId, amount: 13 } });
+      expect(refunded.data.refund.refund.status).toBe('SUCCEEDED');
+    } finally {
+      cloudPayments.configure({ sendNotifications: true });
+    }
+  });
+
+  it('leaves nothing FAILED that CloudPayments did not fail, and settles what it did', async () => {
+    const applied: CloudPaymentsFaultKind[] = ['drop', 'empty', 'malformed', 'latency'];
+    for (const fault of [...applied, 'http5xx', 'throttle'] as CloudPaymentsFaultKind[]) {
+      cloudPayments.injectFault({ operation: 'create', fault, latencyMs: 2_500 });
+      const { payment: created, errors } = await createCardPayment(5);
+      const exists = orderOf(created.id) !== undefined;
+      expect([fault, created.status, exists]).toEqual([fault, fault === 'throttle' ? 'FAILED' : 'UNKNOWN', applied.includes(fault)]);
+      expect(errors).toMatchObject([{ code: 'PROVIDER_UNAVAILABLE' }]);
+    }
+
+    const { payment: target } = await createCardPayment(50);
+    await cloudPayments.pay(target.externalId, PAID_CARD);
+    const refund = (amount: number) => gw.gql(REFUND, { input: { shopId: CLOUDPAYMENTS_SHOP, externalId: target.externalId, amount } });
+    cloudPayments.injectFault({ operation: 'refund', fault: 'throttle' });
+    expect((await refund(10)).data.refund).toMatchObject({ refund: { status: 'FAILED' }, payment: { refundableAmount: 50 } });
+    // Made at CloudPayments, the answer lost: reserved while unknown, then settled, counted once.
+    cloudPayments.configure({ sendNotifications: false });
+    cloudPayments.injectFault({ operation: 'refund', fault: 'drop' });
+    const dropped = (await refund(20)).data.refund;
+    expect(dropped.refund.status === 'UNKNOWN' && dropped.payment.refundableAmount === 30).toBe(true);
+    // Never reached CloudPayments: asked again under its own id, it is made now, once.
+    cloudPayments.injectFault({ operation: 'refund', fault: 'http5xx' });
+    expect((await refund(5)).data.refund.refund.status).toBe('UNKNOWN');
+    cloudPayments.configure({ sendNotifications: true });
+    const settled = await eventually(async () => {
+      const current = await payment(target.id);
+      return current.refunds.every((r: { status: string }) => r.status !== 'UNKNOWN') ? current : undefined;
+    }, 15_000, 'the unknown refunds settled');
+    expect(settled.refunds).toEqual([
+      { amount: 10, status: 'FAILED' },
+      { amount: 20, status: 'SUCCEEDED' },
+      { amount: 5, status: 'SUCCEEDED' },
+    ]);
+    expect(settled).toMatchObject({ refundedAmount: 25, refundableAmount: 25 });
+    expect(cloudPayments.snapshot().transactions.find((t) => t.InvoiceId === target.id)!.refundedAmount).toBe(25);
   });
 });
