@@ -6,13 +6,13 @@ import { KaspiSandboxStore } from '../../src/sandbox/kaspi-sandbox.store';
 const BIN = '123456789012';
 
 describe('sandbox store', () => {
-  it('stays fast with 100,000 payments in memory', () => {
+  // How fast the store is belongs to the benchmarks; this checks it stays right at that size.
+  it('answers status, refund and listing correctly with 100,000 payments in memory', () => {
     const store = new KaspiSandboxStore(() => ({ ...DEFAULT_SANDBOX_OPTIONS, autoAdvanceMs: 1000 }));
     const deviceToken = randomUUID();
     const createdAt = Date.now();
     let lastId = '';
 
-    const startedAt = performance.now();
     for (let index = 0; index < 100_000; index += 1) {
       const created = store.createRemotePayment(
         { mode: 'direct', organizationBin: BIN, deviceToken, amount: 10_000, phone: '77015211545', comment: null },
@@ -24,13 +24,11 @@ describe('sandbox store', () => {
     const status = store.status(lastId, createdAt + 2000);
     const refund = store.refund({ organizationBin: BIN, deviceToken, qrPaymentId: lastId, amount: 5_000 }, createdAt + 2000);
     const views = store.listPayments().map((payment) => store.view(payment, createdAt + 2000));
-    const elapsedMs = performance.now() - startedAt;
 
     expect(status.ok && status.value.status).toBe('Processed');
     expect(refund.ok).toBe(true);
     expect(views).toHaveLength(100_000);
     expect(views.at(-1)).toMatchObject({ qrPaymentId: lastId, refundedAmount: 50 });
-    expect(elapsedMs).toBeLessThan(3000);
   });
 
   it('computes Wait after half of autoAdvanceMs and Processed after all of it, without timers', () => {
