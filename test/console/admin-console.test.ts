@@ -154,6 +154,8 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
     await expect.poll(() => timeline.innerText(), { timeout: UI_TIMEOUT }).toContain('Goods returned');
     const text = await timeline.innerText();
     for (const event of ['Create', 'Status check', 'Refund']) expect(text).toContain(event);
+    // The webhook endpoint added above was told of each change; its deliveries are in the timeline too.
+    await expect.poll(() => timeline.innerText(), { timeout: UI_TIMEOUT }).toMatch(/Webhook\s+Payment status changed\s+Succeeded\s+HTTP 204/);
     expect(text.indexOf('Create')).toBeLessThan(text.indexOf('Refund'));
     await shoot('payment');
 
@@ -237,6 +239,13 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
     await viewer.goto(`${gw.url}/admin/new-payment`);
     await viewer.getByRole('heading', { name: 'Payments' }).waitFor();
     expect(await actionButtons()).toBe(0);
+
+    // On a phone the page itself never scrolls sideways: wide tables scroll inside their frame.
+    await viewer.setViewportSize({ width: 390, height: 844 });
+    await nav.getByRole('link', { name: 'Payments' }).click();
+    await viewer.locator(`tr[data-payment-id="${paymentId}"]`).waitFor();
+    expect(await viewer.evaluate<boolean>('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
+    await shoot('phone', viewer);
     await viewer.close();
 
     expect(foreignRequests).toEqual([]);
