@@ -7,6 +7,7 @@ import { createGatewayClient } from './lib/client';
 import { LiveProvider, useLive, useRefetchOnChange } from './lib/live';
 import { Link, useRouter } from './lib/router';
 import { canAct, clearSession, loadSession, saveSession, type Session } from './lib/session';
+import { ApiKeysPage } from './pages/api-keys/ApiKeysPage';
 import { AuditLogPage } from './pages/audit-log/AuditLogPage';
 import { NeedsAttentionPage } from './pages/needs-attention/NeedsAttentionPage';
 import { NewPaymentPage } from './pages/new-payment/NewPaymentPage';
@@ -75,6 +76,7 @@ function Shell({ session, onSignOut }: { session: Session; onSignOut(): void }) 
           <Link to="/shops">{t.nav.shops}</Link>
           <Link to="/audit-log">{t.nav.auditLog}</Link>
           <Link to="/webhooks">{t.nav.webhooks}</Link>
+          {admin && <Link to="/api-keys">{t.nav.apiKeys}</Link>}
           <Link to="/needs-attention">
             {t.nav.needsAttention}{' '}
             <span className={count > 0 ? 'badge badge-alert' : 'badge'} data-testid="attention-count">
@@ -108,5 +110,6 @@ function Page({ path, session }: { path: string; session: Session }) {
   if (path.startsWith('/audit-log')) return <AuditLogPage />;
   if (path.startsWith('/needs-attention')) return <NeedsAttentionPage />;
   if (path.startsWith('/webhooks')) return <WebhooksPage canAct={admin} />;
+  if (path.startsWith('/api-keys') && admin) return <ApiKeysPage canAct={admin} />;
   return <PaymentsPage />;
 }
