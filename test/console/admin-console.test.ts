@@ -21,6 +21,7 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
   let context: BrowserContext;
   let page: Page;
   let paymentId: string;
+  let viewerKey: string | undefined;
   const foreignRequests: string[] = [];
   /** A merchant's webhook receiver on loopback: answers 204 and counts what it got. */
   const received: string[] = [];
@@ -217,10 +218,24 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
     await shoot('audit-log');
   });
 
+  it('creates a viewer key from the API keys page, its secret shown once', async () => {
+    await page.getByRole('navigation').getByRole('link', { name: 'API keys' }).click();
+    await page.getByRole('button', { name: 'Create key' }).click();
+    await page.getByLabel('Label', { exact: true }).fill('console-viewer');
+    await page.getByLabel('Role', { exact: true }).selectOption('viewer');
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    const secret = page.getByTestId('secret').locator('code');
+    await expect.poll(() => secret.innerText(), { timeout: UI_TIMEOUT }).toMatch(/\S{16,}/);
+    viewerKey = (await secret.innerText()).trim();
+    await page.getByRole('button', { name: 'I have copied it' }).click();
+    await page.locator('tr[data-key-label="console-viewer"]').waitFor();
+    expect(await page.content()).not.toContain(viewerKey);
+  });
+
   it('shows a viewer key no action button anywhere', async () => {
     const viewer = await context.newPage();
     viewer.setDefaultTimeout(UI_TIMEOUT);
-    await signIn(viewer, VIEWER_KEY);
+    await signIn(viewer, viewerKey ?? VIEWER_KEY);
     const nav = viewer.getByRole('navigation');
     expect(await nav.getByRole('link', { name: 'New payment' }).count()).toBe(0);
     const actionButtons = () => viewer.locator('main button:not([data-pager])').count();
