@@ -5,7 +5,11 @@ import { useLanguage } from '../../i18n';
 import { useRouter } from '../../lib/router';
 import { ActiveShops, CreatePayment } from './queries';
 
-const METHODS = ['KASPI_REMOTE'] as const;
+const METHODS_BY_PROVIDER: Record<string, readonly Method[]> = {
+  kaspi: ['KASPI_REMOTE', 'KASPI_QR', 'KASPI_LINK'],
+  cloudpayments: ['CLOUDPAYMENTS_LINK'],
+};
+type Method = 'KASPI_REMOTE' | 'KASPI_QR' | 'KASPI_LINK' | 'CLOUDPAYMENTS_LINK';
 
 /** The earlier admin page's "test payment", grown up: a real payment from the console. */
 export function NewPaymentPage() {
@@ -16,19 +20,31 @@ export function NewPaymentPage() {
   const [amount, setAmount] = useState('');
   const [phone, setPhone] = useState('');
   const [message, setMessage] = useState('');
-  const [method, setMethod] = useState<(typeof METHODS)[number]>('KASPI_REMOTE');
+  const [chosenMethod, setMethod] = useState<Method | ''>('');
+  const [email, setEmail] = useState('');
   // One key per form: a double click or a retry after a lost answer sends one invoice.
   const [idempotencyKey] = useState(() => `console-${crypto.randomUUID()}`);
   const [state, create] = useMutation(CreatePayment);
   const configs = shops.data?.configs ?? [];
   const chosenShop = shopId || (configs[0] ? String(configs[0].shopId) : '');
+  const provider = configs.find((config) => String(config.shopId) === chosenShop)?.provider ?? 'kaspi';
+  const methods = METHODS_BY_PROVIDER[provider] ?? [];
+  const method = chosenMethod && methods.includes(chosenMethod) ? chosenMethod : methods[0];
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     const result = await create({
-      input: { shopId: Number(chosenShop), amount: Number(amount.replace(',', '.')), phone, message: message || null, idempotencyKey },
+      input: {
+        shopId: Number(chosenShop),
+        amount: Number(amount.replace(',', '.')),
+        method,
+        phone: phone.trim() || null,
+        email: method === 'CLOUDPAYMENTS_LINK' ? email.trim() || null : null,
+        message: message || null,
+        idempotencyKey,
+      },
     });
-    const payment = result.data?.createKaspiPayment.payment;
+    const payment = result.data?.createPayment.payment;
     if (payment) navigate(`/payments/${payment.id}`);
   };
 
@@ -53,22 +69,34 @@ export function NewPaymentPage() {
             <Field label={t.newPayment.amount}>
               <input inputMode="decimal" value={amount} onChange={(event) => setAmount(event.target.value)} required placeholder="1500" />
             </Field>
-            <Field label={t.newPayment.phone}>
-              <input type="tel" value={phone} onChange={(event) => setPhone(event.target.value)} required placeholder="+7 701 234 56 78" autoComplete="off" />
-            </Field>
-            <Field label={t.newPayment.message}>
-              <input value={message} onChange={(event) => setMessage(event.target.value)} maxLength={255} />
-            </Field>
             <Field label={t.newPayment.method}>
-              <select value={method} onChange={(event) => setMethod(event.target.value as (typeof METHODS)[number])}>
-                {METHODS.map((value) => (
+              <select value={method} onChange={(event) => setMethod(event.target.value as Method)}>
+                {methods.map((value) => (
                   <option key={value} value={value}>
                     {t.methods[value]}
                   </option>
                 ))}
               </select>
             </Field>
-            <MutationErrors errors={state.data?.createKaspiPayment.errors} error={state.error} />
+            <Field label={t.newPayment.phone}>
+              <input
+                type="tel"
+                value={phone}
+                onChange={(event) => setPhone(event.target.value)}
+                required={method === 'KASPI_REMOTE'}
+                placeholder="+7 701 234 56 78"
+                autoComplete="off"
+              />
+            </Field>
+            {method === 'CLOUDPAYMENTS_LINK' && (
+              <Field label={t.newPayment.email}>
+                <input type="email" value={email} onChange={(event) => setEmail(event.target.value)} autoComplete="off" />
+              </Field>
+            )}
+            <Field label={t.newPayment.message}>
+              <input value={message} onChange={(event) => setMessage(event.target.value)} maxLength={255} />
+            </Field>
+            <MutationErrors errors={state.data?.createPayment.errors} error={state.error} />
             <div className="actions">
               <button type="submit" className="primary" disabled={state.fetching}>
                 {t.newPayment.submit}

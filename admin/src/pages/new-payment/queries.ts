@@ -7,13 +7,14 @@ export const ActiveShops = graphql(`
       shopId
       description
       organizationBin
+      provider
     }
   }
 `);
 
 export const CreatePayment = graphql(`
-  mutation ConsoleCreatePayment($input: CreateKaspiPaymentInput!) {
-    createKaspiPayment(input: $input) {
+  mutation ConsoleCreatePayment($input: CreatePaymentInput!) {
+    createPayment(input: $input) {
       payment {
         id
         status

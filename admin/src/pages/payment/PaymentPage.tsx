@@ -86,13 +86,24 @@ function Summary({ payment }: { payment: Payment }) {
     [t.payment.providerStatus, payment.providerStatus ?? '—'],
     [t.payment.shop, payment.shopId],
     [t.payment.bin, payment.organizationBin],
-    [t.payment.method, t.methods.KASPI_REMOTE],
-    [t.payment.phone, payment.phoneMasked],
+    [t.payment.method, t.methods[payment.method] ?? payment.method],
+    [t.payment.phone, payment.phoneMasked || '—'],
     [t.payment.message, payment.message ?? '—'],
     [t.payment.externalId, <code>{payment.externalId ?? '—'}</code>],
     [t.payment.id, <code>{payment.id}</code>],
     [t.payment.created, <DateTime iso={payment.createdAt} />],
   ];
+  if (payment.paymentUrl) {
+    rows.push([
+      t.payment.link,
+      <a href={payment.paymentUrl} target="_blank" rel="noreferrer noopener">
+        {payment.paymentUrl}
+      </a>,
+    ]);
+  }
+  if (payment.expiresAt) rows.push([t.payment.expires, <DateTime iso={payment.expiresAt} />]);
+  // The gateway draws the QR code; shown as an image, so that nothing in it can run.
+  if (payment.qrSvg) rows.push([t.payment.qr, <img className="qr" alt={t.payment.qr} src={`data:image/svg+xml;charset=utf-8,${encodeURIComponent(payment.qrSvg)}`} />]);
   return (
     <dl className="summary" data-testid="summary">
       {rows.map(([label, value]) => (

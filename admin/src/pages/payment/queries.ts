@@ -14,6 +14,10 @@ export const PaymentDetails = graphql(`
     providerStatus
     phoneMasked
     message
+    method
+    paymentUrl
+    qrSvg
+    expiresAt
     createdAt
     updatedAt
     refunds {

@@ -90,7 +90,7 @@ export function PaymentsPage() {
                     </Link>
                   </td>
                   <td>{payment.shopId}</td>
-                  <td>{t.methods.KASPI_REMOTE}</td>
+                  <td>{t.methods[payment.method] ?? payment.method}</td>
                   <td>
                     <DateTime iso={payment.createdAt} />
                   </td>

@@ -7,6 +7,7 @@ export const PaymentRow = graphql(`
     amount
     shopId
     provider
+    method
     externalId
     createdAt
   }
