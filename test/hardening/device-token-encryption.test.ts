@@ -9,7 +9,7 @@ import { missingKeyIds, rotateSealedColumns, type RotationReport } from '../../s
 import { startGateway } from '../../src/app';
 import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
 import { createTestDatabase, reachablePostgres } from '../support/database';
-import { ADMIN_KEY, startTestGateway, type TestGateway } from '../support/gateway';
+import { ADMIN_KEY, eventually, startTestGateway, type TestGateway } from '../support/gateway';
 
 const OLD_KEY = generateEncryptionKeySpec('k2025');
 const NEW_KEY = generateEncryptionKeySpec('k2026');
@@ -145,7 +145,12 @@ describe('device tokens at rest, and the rotation of the key', () => {
     bindKeyRing(gw.gateway.orm, new KeyRing(parseEncryptionKeys(NEW_KEY)));
     const [{ external_id: externalId }] = await raw('select external_id from payment where shop_id = 71');
     await sandbox.confirm(externalId as string);
-    await gw.gql(`{ paymentStatus(externalId: "${externalId}") { status } }`);
+    // The reconciler or a status read may take it to PROCESSED; either way, wait for that first.
+    await eventually(
+      async () => ((await gw.gql(`{ paymentStatus(externalId: "${externalId}") { status } }`)).data.paymentStatus.status === 'PROCESSED' ? true : undefined),
+      15_000,
+      'the confirmed payment to be PROCESSED',
+    );
     const refund = await gw.gql(`mutation { refund(input: { shopId: 71, externalId: "${externalId}", amount: 30 }) { refund { status } errors { code } } }`);
     expect(refund.data.refund).toEqual({ refund: { status: 'SUCCEEDED' }, errors: [] });
     expect((await sandbox.payment(externalId as string))?.refundedAmount).toBe(30);

@@ -12,7 +12,8 @@ describe('retries and races', () => {
   let sandbox: SandboxControlClient;
 
   beforeAll(async () => {
-    gw = await startTestGateway();
+    // These tests are about races, not timeouts: a loaded machine must not turn a slow invoice into an unknown one.
+    gw = await startTestGateway({ KASPI_CREATE_TIMEOUT_MS: '15000', KASPI_REFUND_TIMEOUT_MS: '15000' });
     sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
     await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
       input: { shopId: SHOP, organizationBin: '991011000048', deviceToken: '3a4b5c6d-7e8f-4091-a2b3-c4d5e6f7a8b9' },
