@@ -5,6 +5,7 @@ import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from
 
 const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code message } } }`;
 const CREATE_PAYMENT = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code message } } }`;
+const CREATE_ANY_PAYMENT = `mutation ($input: CreatePaymentInput!) { createPayment(input: $input) { payment { id } errors { code message } } }`;
 const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id amount status } errors { code message } } }`;
 const ENDPOINT_FIELDS = 'id url events shopIds description isActive disabledReason createdAt updatedAt';
 const CREATE_ENDPOINT = `mutation ($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { ${ENDPOINT_FIELDS} } secret errors { code message field } } }`;
@@ -46,7 +47,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
     gw = await startTestGateway({ WEBHOOK_RETRY_SCHEDULE_MS: '0,100,100', WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '10000', WEBHOOK_DISABLE_AFTER_MS: '3000', WEBHOOK_CONCURRENCY_PER_ENDPOINT: '3', METRICS_TOKEN: METRICS_TOKEN, ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS });
-    for (const shopId of [8, 9, 10, 11, 12, 13, 14]) {
+    for (const shopId of [8, 9, 10, 11, 12, 13, 14, 15]) {
       const answer = await gw.gql(CREATE_CONFIG, { input: { shopId, organizationBin: BIN, deviceToken: DEVICE_TOKEN } });
       expect(answer.data.createConfig.errors).toEqual([]);
     }
@@ -85,7 +86,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
       data: {
         previousStatus: 'WAITING',
         status: 'PROCESSED',
-        payment: { id: payment.id, externalId: payment.externalId, shopId: 8, organizationBin: BIN, provider: 'kaspi', amount: 100, refundedAmount: 0, status: 'PROCESSED' },
+        payment: { id: payment.id, externalId: payment.externalId, shopId: 8, organizationBin: BIN, provider: 'kaspi', method: 'KASPI_REMOTE', amount: 100, refundedAmount: 0, status: 'PROCESSED' },
       },
     });
     const text = JSON.stringify(hooks.map((hook) => hook.body));
@@ -100,7 +101,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     expect(refundHooks.every((hook) => hook.verifiedWith.some(Boolean))).toBe(true);
     expect(refundHooks[1].body.data).toMatchObject({
       refund: { id: refundId, amount: 40, status: 'SUCCEEDED' },
-      payment: { id: payment.id, amount: 100, refundedAmount: 40, status: 'PROCESSED' },
+      payment: { id: payment.id, method: 'KASPI_REMOTE', amount: 100, refundedAmount: 40, status: 'PROCESSED' },
     });
     expect(JSON.stringify(refundHooks.map((hook) => hook.body))).not.toContain('7015211545');
 
@@ -108,6 +109,15 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     expect(deliveries).toHaveLength(2);
     expect(deliveries.every((delivery) => delivery.status === 'SUCCEEDED' && delivery.attempts === 1 && delivery.lastResponseStatus === 200)).toBe(true);
     expect(deliveries.map((delivery) => delivery.eventId).sort()).toEqual(hooks.map((hook) => hook.webhookId).sort());
+  });
+
+  it('names the payment method in the body: a QR payment is announced as KASPI_QR', async () => {
+    await createEndpoint('/qr', { shopIds: [15], events: ['PAYMENT_STATUS_CHANGED'] });
+    const answer = await gw.gql(CREATE_ANY_PAYMENT, { input: { shopId: 15, amount: 30, method: 'KASPI_QR' } });
+    expect(answer.data.createPayment.errors).toEqual([]);
+    const payment = answer.data.createPayment.payment;
+    const [hook] = at('/qr', payment.id)(await receiver.waitFor((received) => at('/qr', payment.id)(received).length > 0));
+    expect(hook.body.data.payment).toMatchObject({ id: payment.id, method: 'KASPI_QR', amount: 30 });
   });
 
   it('honours the shop filter: an endpoint for shop 9 hears nothing of shop 10 and everything of shop 9', async () => {

@@ -52,6 +52,7 @@ function paymentData(payment: Payment) {
     shopId: payment.shopId,
     organizationBin: payment.organizationBin,
     provider: payment.provider,
+    method: payment.method,
     amount: tiynToTenge(payment.amount),
     refundedAmount: tiynToTenge(payment.refundedAmount),
     status: payment.status,
