@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import type { PaymentMethod } from '../domain/payment-method';
 import { PaymentStatus } from '../domain/payment-status';
 import { PaymentEvent } from '../entities/payment-event.entity';
 import { Payment } from '../entities/payment.entity';
@@ -11,6 +12,7 @@ import { shopScope } from './context';
 export interface PaymentSearchFilter {
   status?: PaymentStatus | null;
   shopId?: number | null;
+  method?: PaymentMethod | null;
   /** Created at or after. */
   createdFrom?: Date | null;
   /** Created before. */
@@ -34,6 +36,7 @@ export class PaymentSearchService {
     if (!scope) return { payments: [], totalCount: 0 };
     const where: Record<string, unknown> = { ...scope };
     if (filter.status != null) where.status = filter.status;
+    if (filter.method != null) where.method = filter.method;
     if (filter.createdFrom || filter.createdTo) {
       where.createdAt = { ...(filter.createdFrom && { $gte: filter.createdFrom }), ...(filter.createdTo && { $lt: filter.createdTo }) };
     }

@@ -223,4 +223,38 @@ describe('a CloudPayments shop beside a Kaspi shop in one gateway', () => {
     expect(settled).toMatchObject({ refundedAmount: 25, refundableAmount: 25 });
     expect(cloudPayments.snapshot().transactions.find((t) => t.InvoiceId === target.id)!.refundedAmount).toBe(25);
   });
+
+  it('finds payments by method, alone or with the shop, and refuses a method that does not exist', async () => {
+    const kaspi = async (input: Record<string, unknown>) => {
+      const answer = await gw.gql(CREATE_PAYMENT, { input: { shopId: KASPI_SHOP, amount: 7, ...input } });
+      expect(answer.data.createPayment.errors).toEqual([]);
+      return answer.data.createPayment.payment.id as string;
+    };
+    const made = {
+      KASPI_REMOTE: await kaspi({ method: 'KASPI_REMOTE', phone: '+7 701 521 15 45' }),
+      KASPI_QR: await kaspi({ method: 'KASPI_QR' }),
+      KASPI_LINK: await kaspi({ method: 'KASPI_LINK' }),
+      CLOUDPAYMENTS_LINK: (await createCardPayment(7)).payment.id as string,
+    };
+    const search = async (filter: Record<string, unknown>) => {
+      const answer = await gw.gql(`query ($filter: PaymentSearchInput) { paymentSearch(filter: $filter, limit: 200) { items { id method shopId } totalCount } }`, { filter });
+      expect(answer.errors).toBeUndefined();
+      return answer.data.paymentSearch as { items: { id: string; method: string; shopId: number }[]; totalCount: number };
+    };
+    const everything = await search({});
+    for (const [method, id] of Object.entries(made)) {
+      const page = await search({ method });
+      expect(page.items.map((item) => item.id)).toContain(id);
+      expect(page.items.every((item) => item.method === method)).toBe(true);
+      expect(page.totalCount).toBe(everything.items.filter((item) => item.method === method).length);
+      expect(page.totalCount).toBeLessThan(everything.totalCount);
+    }
+    const qrOfKaspiShop = await search({ method: 'KASPI_QR', shopId: KASPI_SHOP });
+    expect(qrOfKaspiShop.items.map((item) => item.id)).toContain(made.KASPI_QR);
+    expect(await search({ method: 'KASPI_QR', shopId: CLOUDPAYMENTS_SHOP })).toEqual({ items: [], totalCount: 0 });
+
+    const unknown = await gw.gql(`{ paymentSearch(filter: { method: CASH }) { totalCount } }`);
+    expect(unknown.data).toBeUndefined();
+    expect(unknown.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
 });

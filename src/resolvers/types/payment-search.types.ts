@@ -1,5 +1,5 @@
 import { Field, InputType, Int, ObjectType } from 'type-graphql';
-import { PaymentStatus } from './enums';
+import { PaymentMethod, PaymentStatus } from './enums';
 import { PaymentView } from './payment.types';
 import { WebhookEndpointView } from './webhook.types';
 
@@ -10,6 +10,9 @@ export class PaymentSearchInput {
 
   @Field(() => Int, { nullable: true })
   shopId?: number | null;
+
+  @Field(() => PaymentMethod, { nullable: true, description: 'How the customer pays.' })
+  method?: PaymentMethod | null;
 
   @Field(() => Date, { nullable: true, description: 'Created at or after this moment.' })
   createdFrom?: Date | null;
