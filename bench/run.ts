@@ -2,8 +2,9 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { Client } from 'pg';
 import { SandboxControlClient } from '../src/sandbox/sandbox-control.client';
+import { withClient } from '../test/support/database';
+import { freePort } from '../test/support/ports';
 import { createPaymentScenario } from './scenarios/create-payment.scenario';
 import { fanOutScenario } from './scenarios/fan-out.scenario';
 import { ownLatencyScenario } from './scenarios/own-latency.scenario';
@@ -17,7 +18,7 @@ import { DEFAULT_SERVER_URL } from './support/bench-database';
 import { summariseProfile } from './support/cpu-profile';
 import { gatewayCommand, type RunContext } from './support/gateway.process';
 import { machineFacts } from './support/machine';
-import { freePort, NodeProcess, REPO_ROOT } from './support/node-process';
+import { NodeProcess, REPO_ROOT } from './support/node-process';
 import { readKeptNotes, renderReport, type ProfiledScenario } from './support/results.report';
 
 /** Each throughput and latency scenario measures the baseline itself, in slices between its own. */
@@ -244,14 +245,10 @@ async function main(): Promise<void> {
 
 /** Databases a crashed scenario may have left behind. */
 async function dropRunDatabases(serverUrl: string, runId: string): Promise<void> {
-  const client = new Client({ connectionString: serverUrl });
-  await client.connect();
-  try {
+  await withClient(serverUrl, async (client) => {
     const { rows } = await client.query<{ datname: string }>('select datname from pg_database where datname like $1', [`bench\\_${runId}\\_%`]);
     for (const row of rows) await client.query(`drop database if exists "${row.datname}" with (force)`);
-  } finally {
-    await client.end();
-  }
+  });
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,7 @@
 import path from 'node:path';
+import { freePort } from '../../test/support/ports';
 import type { LoadOptions } from './load';
-import { freePort, NodeProcess } from './node-process';
+import { NodeProcess } from './node-process';
 
 /**
  * The yardstick every throughput and latency target is read against: a bare Apollo Server 5 on the

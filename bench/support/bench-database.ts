@@ -1,6 +1,7 @@
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { maskPhone } from '../../src/domain/phone';
 import { tengeToTiyn } from '../../src/domain/money';
+import { withClient } from '../../test/support/database';
 
 export const DEFAULT_SERVER_URL = 'postgresql://postgres@127.0.0.1:5432/postgres';
 
@@ -104,15 +105,5 @@ export async function seedWaitingPayments(sql: Pool, input: SeedRowsInput): Prom
         input.ageMs,
       ],
     );
-  }
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client({ connectionString: url });
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
   }
 }

@@ -1,9 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { generateEncryptionKeySpec, KeyRing, parseEncryptionKeys } from '../../src/crypto/key-ring';
+import { freePort } from '../../test/support/ports';
 import { BenchDatabase, type DatabaseActivity } from './bench-database';
 import { ADMIN_KEY, CREATE_CONFIG, gql, SERVICE_KEY, SHOP } from './graphql.client';
-import { freePort, NodeProcess, type MemoryReading } from './node-process';
+import { NodeProcess, type MemoryReading } from './node-process';
 
 export const PROXY_ACCESS_TOKEN = 'sandbox-access-token';
 

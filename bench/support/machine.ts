@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import os from 'node:os';
-import { Client } from 'pg';
+import { withClient } from '../../test/support/database';
 import { REPO_ROOT } from './node-process';
 
 export interface MachineFacts {
@@ -17,15 +17,10 @@ export interface MachineFacts {
 }
 
 export async function machineFacts(serverUrl: string): Promise<MachineFacts> {
-  const client = new Client({ connectionString: serverUrl });
-  await client.connect();
-  let postgres = 'unknown';
-  try {
+  const postgres = await withClient(serverUrl, async (client) => {
     const { rows } = await client.query<{ server_version: string }>('show server_version');
-    postgres = rows[0]?.server_version ?? postgres;
-  } finally {
-    await client.end();
-  }
+    return rows[0]?.server_version ?? 'unknown';
+  });
   return {
     date: new Date().toISOString().replace(/\.\d+Z$/, 'Z'),
     cores: os.cpus().length,
