@@ -188,6 +188,33 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
     await nav.getByRole('link', { name: 'Payments' }).waitFor();
   });
 
+  it('filters the payments by method beside status and shop', async () => {
+    const created = await gw.gql('mutation($input: CreatePaymentInput!) { createPayment(input: $input) { payment { id } errors { code } } }', {
+      input: { shopId: SHOP, amount: 75, method: 'KASPI_QR' },
+    });
+    expect(created.data.createPayment.errors).toEqual([]);
+    const qrRow = page.locator(`tr[data-payment-id="${created.data.createPayment.payment.id}"]`);
+    const invoiceRow = page.locator(`tr[data-payment-id="${paymentId}"]`);
+    await qrRow.waitFor();
+    await invoiceRow.waitFor();
+
+    const method = page.getByLabel('Method', { exact: true });
+    await method.selectOption({ label: 'Kaspi QR' });
+    await invoiceRow.waitFor({ state: 'detached' });
+    expect(await qrRow.innerText()).toContain('Kaspi QR');
+    expect(await page.locator('tr[data-payment-id]').count()).toBe(1);
+
+    await method.selectOption({ label: 'Kaspi invoice to a phone' });
+    await qrRow.waitFor({ state: 'detached' });
+    await invoiceRow.waitFor();
+    await page.getByLabel('Shop', { exact: true }).fill(String(SHOP + 1));
+    await invoiceRow.waitFor({ state: 'detached' });
+    await page.getByLabel('Shop', { exact: true }).fill('');
+    await method.selectOption({ label: 'All' });
+    await qrRow.waitFor();
+    await invoiceRow.waitFor();
+  });
+
   it('shows an UNKNOWN payment in the needs-attention count and resolves it', async () => {
     await sandbox.injectFault({ operation: 'create', fault: 'drop' });
     const created = await gw.gql(

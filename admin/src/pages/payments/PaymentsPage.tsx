@@ -10,12 +10,14 @@ import { PaymentRow, SearchPayments } from './queries';
 
 const PAGE_SIZE = 25;
 const STATUSES = ['PENDING', 'WAITING', 'PROCESSED', 'FAILED', 'CANCELED', 'EXPIRED', 'UNKNOWN'] as const;
+const METHODS = ['KASPI_REMOTE', 'KASPI_QR', 'KASPI_LINK', 'CLOUDPAYMENTS_LINK'] as const;
 type Filter = NonNullable<VariablesOf<typeof SearchPayments>['filter']>;
 
 export function PaymentsPage() {
   const { t } = useLanguage();
   const [status, setStatus] = useState('');
   const [shop, setShop] = useState('');
+  const [method, setMethod] = useState('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const [search, setSearch] = useState('');
@@ -24,6 +26,7 @@ export function PaymentsPage() {
   const filter: Filter = {
     status: status ? (status as Filter['status']) : null,
     shopId: /^\d+$/.test(shop) ? Number(shop) : null,
+    method: method ? (method as Filter['method']) : null,
     createdFrom: from ? startOfLocalDay(from) : null,
     createdTo: to ? startOfLocalDay(to, 1) : null,
     search: search.trim() || null,
@@ -53,6 +56,16 @@ export function PaymentsPage() {
         </Field>
         <Field label={t.payments.shop}>
           <input inputMode="numeric" value={shop} onChange={(event) => narrow(setShop)(event.target.value)} size={6} />
+        </Field>
+        <Field label={t.payments.method}>
+          <select value={method} onChange={(event) => narrow(setMethod)(event.target.value)}>
+            <option value="">{t.common.all}</option>
+            {METHODS.map((value) => (
+              <option key={value} value={value}>
+                {t.methods[value]}
+              </option>
+            ))}
+          </select>
         </Field>
         <Field label={t.payments.from}>
           <input type="date" value={from} onChange={(event) => narrow(setFrom)(event.target.value)} />
