@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
-import { eventually, startTestGateway, type TestGateway } from '../support/gateway';
-
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status refundableAmount } errors { code message providerCode retryable } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id amount status } payment { refundedAmount refundableAmount } errors { code message providerCode } } }`;
-const STATUS = `query ($id: String!) { paymentStatus(externalId: $id) { status providerStatus } }`;
-const LOGS = `query ($shopId: Int, $externalId: String) { logs(shopId: $shopId, externalId: $externalId, limit: 500) { operationType status errorCode errorMessage externalId amount } }`;
+import type { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import { CREATE_KASPI_PAYMENT, LOGS, PAYMENT_STATUS, REFUND } from '../support/documents';
+import { eventually, type TestGateway } from '../support/gateway';
+import { startSandboxedGateway } from '../support/sandbox';
 
 const SHOP = 51;
 const TOKEN = '7d9e8f10-2a3b-4c5d-8e6f-a1b2c3d4e5f6';
@@ -19,11 +16,7 @@ describe('Kaspi faults: unknown is not failed, and nothing is sent twice', () =>
   let sandbox: SandboxControlClient;
 
   beforeAll(async () => {
-    gw = await startTestGateway();
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
-    await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
-      input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: TOKEN },
-    });
+    ({ gw, sandbox } = await startSandboxedGateway([{ shopId: SHOP, organizationBin: '210440028324', deviceToken: TOKEN }]));
   });
 
   afterAll(async () => {
@@ -44,7 +37,7 @@ describe('Kaspi faults: unknown is not failed, and nothing is sent twice', () =>
       const key = `fault-create-${fault}`;
       const input = { shopId: SHOP, amount: 77, phone: '77015211545', idempotencyKey: key };
 
-      const first = await gw.gql(CREATE, { input });
+      const first = await gw.gql(CREATE_KASPI_PAYMENT, { input });
       expect(first.status).toBe(200);
       const { payment, errors } = first.data.createKaspiPayment;
       expect(payment.status).toBe(expectedStatus);
@@ -66,13 +59,13 @@ describe('Kaspi faults: unknown is not failed, and nothing is sent twice', () =>
       const invoicesIssued = after.payments.length - before.payments.length;
       expect(invoicesIssued).toBe(APPLIED.includes(fault) ? 1 : 0);
 
-      const retry = await gw.gql(CREATE, { input });
+      const retry = await gw.gql(CREATE_KASPI_PAYMENT, { input });
       expect(retry.data.createKaspiPayment.payment.id).toBe(payment.id);
       expect(retry.data.createKaspiPayment.payment.status).toBe(expectedStatus);
       expect(retry.data.createKaspiPayment.errors).toEqual(errors);
       expect((await sandbox.state()).counters.create).toBe(after.counters.create);
 
-      const logs = await gw.gql(LOGS, { shopId: SHOP });
+      const logs = await gw.gql(LOGS, { shopId: SHOP, limit: 500 });
       expect(logs.data.logs).toContainEqual(
         expect.objectContaining({ operationType: 'CREATE', status: expectedStatus, errorCode: 'PROVIDER_UNAVAILABLE', amount: 77 }),
       );
@@ -80,35 +73,35 @@ describe('Kaspi faults: unknown is not failed, and nothing is sent twice', () =>
   });
 
   it('keeps a payment as it is while status checks fail, and logs each failed check', async () => {
-    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 30, phone: '77015211545' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 30, phone: '77015211545' } });
     const externalId = created.data.createKaspiPayment.payment.externalId;
     for (const fault of ['latency', 'drop', 'empty', 'malformed', 'http5xx', 'unavailable'] as Fault[]) {
       await sandbox.injectFault({ operation: 'status', fault, latencyMs: 2_500 });
     }
     await sandbox.confirm(externalId);
     for (let i = 0; i < 3; i += 1) {
-      const status = await gw.gql(STATUS, { id: externalId });
+      const status = await gw.gql(PAYMENT_STATUS, { externalId });
       expect(status.errors).toBeUndefined();
       expect(['WAITING', 'PROCESSED']).toContain(status.data.paymentStatus.status);
     }
     const failedChecks = await eventually(async () => {
-      const logs = await gw.gql(LOGS, { externalId });
+      const logs = await gw.gql(LOGS, { externalId, limit: 500 });
       const failed = logs.data.logs.filter((row: any) => row.operationType === 'STATUS' && row.errorCode === 'PROVIDER_UNAVAILABLE');
       return failed.length >= 6 ? failed : undefined;
     }, 20_000, 'six failed status checks in the log');
     expect(failedChecks).toHaveLength(6);
     const settled = await eventually(async () => {
-      const status = await gw.gql(STATUS, { id: externalId });
+      const status = await gw.gql(PAYMENT_STATUS, { externalId });
       return status.data.paymentStatus.status === 'PROCESSED' ? status.data.paymentStatus : undefined;
     }, 20_000, 'the payment to be seen as PROCESSED once Kaspi answers again');
     expect(settled.providerStatus).toBe('Processed');
   });
 
   it('never refunds above the amount whatever the refund answers, and settles the unknown ones from Kaspi', async () => {
-    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
     const externalId = created.data.createKaspiPayment.payment.externalId;
     await sandbox.confirm(externalId);
-    await eventually(async () => ((await gw.gql(STATUS, { id: externalId })).data.paymentStatus.status === 'PROCESSED' ? true : undefined));
+    await eventually(async () => ((await gw.gql(PAYMENT_STATUS, { externalId })).data.paymentStatus.status === 'PROCESSED' ? true : undefined));
 
     const outcomes: Array<[Fault, string]> = [
       ['latency', 'UNKNOWN'],
@@ -130,7 +123,7 @@ describe('Kaspi faults: unknown is not failed, and nothing is sent twice', () =>
 
     // Direct mode asks Kaspi what is left to refund: the four that reached Kaspi succeeded, the 5xx one did not.
     const settled = await eventually(async () => {
-      const payment = (await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { refundedAmount refundableAmount refunds { amount status } } }`, { id: externalId })).data.paymentStatus;
+      const payment = (await gw.gql(PAYMENT_STATUS, { externalId })).data.paymentStatus;
       return payment.refunds.some((refund: any) => refund.status === 'UNKNOWN') ? undefined : payment;
     }, 15_000, 'the unknown refunds to be settled');
     expect(settled.refunds.map((refund: any) => refund.status).sort()).toEqual(

@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
-import { collect, eventually, startTestGateway, type TestGateway } from '../support/gateway';
+import type { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import { CREATE_KASPI_PAYMENT, LOGS, PAYMENT, PAYMENT_STATUS, PAYMENT_STATUS_CHANGED, REFUND, RESOLVE_UNKNOWN_PAYMENT, RESOLVE_UNKNOWN_REFUND } from '../support/documents';
+import { collect, eventually, type TestGateway } from '../support/gateway';
+import { startSandboxedGateway } from '../support/sandbox';
 
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id status amount } errors { code } } }`;
-const PAYMENT = `query ($id: ID!) { payment(id: $id) { id externalId status providerStatus refundedAmount refundableAmount refunds { id status amount } } }`;
-const RESOLVE_PAYMENT = `mutation ($input: ResolvePaymentInput!) { resolveUnknownPayment(input: $input) { payment { status externalId } errors { code message } } }`;
-const RESOLVE_REFUND = `mutation ($input: ResolveRefundInput!) { resolveUnknownRefund(input: $input) { refund { status } payment { refundedAmount } errors { code } } }`;
 const SHOP = 81;
 
 describe('reconciling what the gateway could not learn at once', () => {
@@ -14,11 +11,10 @@ describe('reconciling what the gateway could not learn at once', () => {
   let sandbox: SandboxControlClient;
 
   beforeAll(async () => {
-    gw = await startTestGateway({ PAYMENT_LIFETIME_MS: '4000' });
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
-    await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
-      input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: '5b6c7d8e-9f01-4a2b-8c3d-4e5f6a7b8c9d' },
-    });
+    ({ gw, sandbox } = await startSandboxedGateway(
+      [{ shopId: SHOP, organizationBin: '210440028324', deviceToken: '5b6c7d8e-9f01-4a2b-8c3d-4e5f6a7b8c9d' }],
+      { PAYMENT_LIFETIME_MS: '4000' },
+    ));
   });
 
   afterAll(async () => {
@@ -26,7 +22,7 @@ describe('reconciling what the gateway could not learn at once', () => {
   });
 
   async function paid(amount: number) {
-    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount, phone: '77015211545' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount, phone: '77015211545' } });
     const { id, externalId } = created.data.createKaspiPayment.payment;
     await sandbox.confirm(externalId);
     await eventually(async () => ((await gw.gql(PAYMENT, { id })).data.payment.status === 'PROCESSED' ? true : undefined));
@@ -35,7 +31,7 @@ describe('reconciling what the gateway could not learn at once', () => {
 
   it('lets an admin attach the invoice id to an UNKNOWN payment, after which polling takes over', async () => {
     await sandbox.injectFault({ operation: 'create', fault: 'drop' });
-    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 64, phone: '77015211545' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 64, phone: '77015211545' } });
     const { id } = created.data.createKaspiPayment.payment;
     expect(created.data.createKaspiPayment.payment.status).toBe('UNKNOWN');
     // The invoice reached Kaspi although its answer was lost; an admin finds it there.
@@ -44,29 +40,29 @@ describe('reconciling what the gateway could not learn at once', () => {
     const listed = await gw.gql(`{ payments(status: UNKNOWN, shopId: ${SHOP}) { id } }`);
     expect(listed.data.payments.map((payment: any) => payment.id)).toContain(id);
 
-    const noReason = await gw.gql(RESOLVE_PAYMENT, { input: { paymentId: id, externalId: invoice.qrPaymentId, reason: '' } });
+    const noReason = await gw.gql(RESOLVE_UNKNOWN_PAYMENT, { input: { paymentId: id, externalId: invoice.qrPaymentId, reason: '' } });
     expect(noReason.data.resolveUnknownPayment.errors[0].code).toBe('BAD_INPUT');
-    const resolved = await gw.gql(RESOLVE_PAYMENT, {
+    const resolved = await gw.gql(RESOLVE_UNKNOWN_PAYMENT, {
       input: { paymentId: id, externalId: invoice.qrPaymentId, reason: 'found in the Kaspi merchant cabinet by amount and time' },
     });
     expect(resolved.data.resolveUnknownPayment.errors).toEqual([]);
-    expect(resolved.data.resolveUnknownPayment.payment).toEqual({ status: 'WAITING', externalId: invoice.qrPaymentId });
+    expect(resolved.data.resolveUnknownPayment.payment).toMatchObject({ status: 'WAITING', externalId: invoice.qrPaymentId });
 
     await sandbox.confirm(invoice.qrPaymentId);
     await eventually(async () => ((await gw.gql(PAYMENT, { id })).data.payment.status === 'PROCESSED' ? true : undefined));
 
-    const again = await gw.gql(RESOLVE_PAYMENT, { input: { paymentId: id, markFailed: true, reason: 'second thoughts' } });
+    const again = await gw.gql(RESOLVE_UNKNOWN_PAYMENT, { input: { paymentId: id, markFailed: true, reason: 'second thoughts' } });
     expect(again.data.resolveUnknownPayment.errors[0].code).toBe('BAD_INPUT');
 
-    const logs = await gw.gql(`query ($id: String) { logs(externalId: $id) { operationType actor status } }`, { id: invoice.qrPaymentId });
-    expect(logs.data.logs).toContainEqual({ operationType: 'RESOLVE', actor: 'env-admin-1', status: 'UNKNOWN' });
+    const logs = await gw.gql(LOGS, { externalId: invoice.qrPaymentId });
+    expect(logs.data.logs).toContainEqual(expect.objectContaining({ operationType: 'RESOLVE', actor: 'env-admin-1', status: 'UNKNOWN' }));
   });
 
   it('lets an admin mark FAILED an UNKNOWN payment that never reached Kaspi', async () => {
     await sandbox.injectFault({ operation: 'create', fault: 'http5xx' });
-    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 65, phone: '77015211545' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 65, phone: '77015211545' } });
     const { id } = created.data.createKaspiPayment.payment;
-    const resolved = await gw.gql(RESOLVE_PAYMENT, { input: { paymentId: id, markFailed: true, reason: 'no such invoice in the cabinet' } });
+    const resolved = await gw.gql(RESOLVE_UNKNOWN_PAYMENT, { input: { paymentId: id, markFailed: true, reason: 'no such invoice in the cabinet' } });
     expect(resolved.data.resolveUnknownPayment.payment.status).toBe('FAILED');
   });
 
@@ -96,25 +92,25 @@ describe('reconciling what the gateway could not learn at once', () => {
     const { externalId } = await paid(50);
     await sandbox.injectFault({ operation: 'refund', fault: 'drop', applied: true });
     const made = await gw.gql(REFUND, { input: { shopId: SHOP, externalId, amount: 5 } });
-    const resolved = await gw.gql(RESOLVE_REFUND, {
+    const resolved = await gw.gql(RESOLVE_UNKNOWN_REFUND, {
       input: { refundId: made.data.refund.refund.id, outcome: 'SUCCEEDED', reason: 'return seen in the Kaspi cabinet' },
     });
     // The sweep may have settled it first; either way it is SUCCEEDED exactly once.
     const status = resolved.data.resolveUnknownRefund.refund?.status ?? 'SUCCEEDED';
     expect(status).toBe('SUCCEEDED');
-    const payment = await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { refundedAmount } }`, { id: externalId });
+    const payment = await gw.gql(PAYMENT_STATUS, { externalId });
     expect(payment.data.paymentStatus.refundedAmount).toBe(5);
   });
 
   it('expires an unpaid payment at the end of its lifetime and cancels the invoice at Kaspi', async () => {
-    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 66, phone: '77015211545' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 66, phone: '77015211545' } });
     const { id, externalId } = created.data.createKaspiPayment.payment;
     await eventually(async () => ((await gw.gql(PAYMENT, { id })).data.payment.status === 'EXPIRED' ? true : undefined), 15_000, 'EXPIRED');
     expect((await sandbox.payment(externalId))?.status).toBe('RemotePaymentCanceled');
   });
 
   it('keeps an unrecognised Kaspi status word without guessing an outcome', async () => {
-    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 67, phone: '77015211545' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 67, phone: '77015211545' } });
     const { id, externalId } = created.data.createKaspiPayment.payment;
     await sandbox.forceStatus(externalId, 'RemotePaymentRejected');
     const payment = await eventually(async () => {
@@ -126,7 +122,7 @@ describe('reconciling what the gateway could not learn at once', () => {
 
   it('replays every change committed after `since` to a client that reconnects, then goes live', async () => {
     const since = new Date().toISOString();
-    const first = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 68, phone: '77015211545' } });
+    const first = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 68, phone: '77015211545' } });
     await sandbox.confirm(first.data.createKaspiPayment.payment.externalId);
     await eventually(async () =>
       (await gw.gql(PAYMENT, { id: first.data.createKaspiPayment.payment.id })).data.payment.status === 'PROCESSED' ? true : undefined,
@@ -134,8 +130,8 @@ describe('reconciling what the gateway could not learn at once', () => {
 
     const subscriber = collect<any>(
       gw.subscribe(),
-      `subscription ($since: DateTime) { paymentStatusChanged(shopId: ${SHOP}, since: $since) { id previousStatus status payment { id } } }`,
-      { since },
+      PAYMENT_STATUS_CHANGED,
+      { shopId: SHOP, since },
     );
     // Payments of earlier tests in this shop may expire meanwhile: follow this test's own.
     const of = (events: any[], paymentId: string) => events.filter((event) => event.paymentStatusChanged.payment.id === paymentId);
@@ -145,7 +141,7 @@ describe('reconciling what the gateway could not learn at once', () => {
       'PENDING->WAITING',
       'WAITING->PROCESSED',
     ]);
-    const second = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 69, phone: '77015211545' } });
+    const second = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 69, phone: '77015211545' } });
     const secondId = second.data.createKaspiPayment.payment.id;
     const live = await subscriber.waitFor((events) => of(events, secondId).length >= 1);
     expect(live.indexOf(of(live, secondId)[0])).toBeGreaterThan(live.indexOf(replayed[1]));
@@ -160,11 +156,7 @@ describe('an upstream status word longer than the columns that keep it', () => {
   let sandbox: SandboxControlClient;
 
   beforeAll(async () => {
-    gw = await startTestGateway();
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
-    await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
-      input: { shopId: 82, organizationBin: '210440028324', deviceToken: '5b6c7d8e-9f01-4a2b-8c3d-4e5f6a7b8c9e' },
-    });
+    ({ gw, sandbox } = await startSandboxedGateway([{ shopId: 82, organizationBin: '210440028324', deviceToken: '5b6c7d8e-9f01-4a2b-8c3d-4e5f6a7b8c9e' }]));
   });
 
   afterAll(async () => {
@@ -173,15 +165,15 @@ describe('an upstream status word longer than the columns that keep it', () => {
 
   it('cuts a status word longer than its columns, keeps the payment readable and goes on reconciling', async () => {
     const word = `RemotePayment${'Unheard'.repeat(12)}`;
-    const odd = (await gw.gql(CREATE, { input: { shopId: 82, amount: 70, phone: '77015211545' } })).data.createKaspiPayment.payment;
-    const other = (await gw.gql(CREATE, { input: { shopId: 82, amount: 71, phone: '77015211545' } })).data.createKaspiPayment.payment;
+    const odd = (await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 82, amount: 70, phone: '77015211545' } })).data.createKaspiPayment.payment;
+    const other = (await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 82, amount: 71, phone: '77015211545' } })).data.createKaspiPayment.payment;
     await sandbox.forceStatus(odd.externalId, word);
-    const read = await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { status providerStatus } }`, { id: odd.externalId });
+    const read = await gw.gql(PAYMENT_STATUS, { externalId: odd.externalId });
     expect(read.errors).toBeUndefined();
-    expect(read.data.paymentStatus).toEqual({ status: 'WAITING', providerStatus: word.slice(0, 64) });
-    const logs = await gw.gql(`query ($id: String) { logs(externalId: $id) { operationType status } }`, { id: odd.externalId });
+    expect(read.data.paymentStatus).toMatchObject({ status: 'WAITING', providerStatus: word.slice(0, 64) });
+    const logs = await gw.gql(LOGS, { externalId: odd.externalId });
     expect(logs.errors).toBeUndefined();
-    expect(logs.data.logs).toContainEqual({ operationType: 'STATUS', status: word.slice(0, 50) });
+    expect(logs.data.logs).toContainEqual(expect.objectContaining({ operationType: 'STATUS', status: word.slice(0, 50) }));
 
     await sandbox.confirm(other.externalId);
     await eventually(async () => ((await gw.gql(PAYMENT, { id: other.id })).data.payment.status === 'PROCESSED' ? true : undefined), 10_000, 'the other payment to be reconciled');
