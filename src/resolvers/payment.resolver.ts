@@ -19,7 +19,7 @@ export class PaymentResolver {
     @Arg('input', () => CreateKaspiPaymentInput) input: CreateKaspiPaymentInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<CreateKaspiPaymentPayload> {
-    const result = await ctx.services.payments.create(useCase(ctx), { ...input, method: PaymentMethod.KASPI_REMOTE });
+    const result = await ctx.services.paymentCreation.create(useCase(ctx), { ...input, method: PaymentMethod.KASPI_REMOTE });
     return { payment: result.payment && PaymentView.from(result.payment), errors: result.errors.map(UserErrorView.from) };
   }
 
@@ -29,7 +29,7 @@ export class PaymentResolver {
     @Arg('input', () => CreatePaymentInput) input: CreatePaymentInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<CreatePaymentPayload> {
-    const result = await ctx.services.payments.create(useCase(ctx), input);
+    const result = await ctx.services.paymentCreation.create(useCase(ctx), input);
     return { payment: result.payment && PaymentView.from(result.payment), errors: result.errors.map(UserErrorView.from) };
   }
 
@@ -47,14 +47,14 @@ export class PaymentResolver {
     description: 'The payment with this provider id, its status refreshed from the provider unless already final; null if unknown here.',
   })
   async paymentStatus(@Arg('externalId', () => String) externalId: string, @Ctx() ctx: GraphQLContext): Promise<PaymentView | null> {
-    const payment = await ctx.services.payments.paymentStatus(useCase(ctx), externalId);
+    const payment = await ctx.services.paymentStatusSync.paymentStatus(useCase(ctx), externalId);
     return payment && PaymentView.from(payment);
   }
 
   @Authorized('admin', 'service', 'viewer')
   @Query(() => PaymentView, { nullable: true })
   async payment(@Arg('id', () => ID) id: string, @Ctx() ctx: GraphQLContext): Promise<PaymentView | null> {
-    const payment = await ctx.services.payments.findById(ctx.em, id, useCase(ctx).actor);
+    const payment = await ctx.services.paymentReads.findById(ctx.em, id, useCase(ctx).actor);
     return payment && PaymentView.from(payment);
   }
 }

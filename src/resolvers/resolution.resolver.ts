@@ -17,7 +17,7 @@ export class ResolutionResolver {
     @Arg('limit', () => Int, { nullable: true, defaultValue: 100 }) limit: number,
     @Ctx() ctx: GraphQLContext,
   ): Promise<PaymentView[]> {
-    return (await ctx.services.payments.list(ctx.em, { status, shopId, limit: limit ?? 100, visibleShops: ctx.actor?.shopIds })).map(PaymentView.from);
+    return (await ctx.services.paymentReads.list(ctx.em, { status, shopId, limit: limit ?? 100, visibleShops: ctx.actor?.shopIds })).map(PaymentView.from);
   }
 
   @Authorized('admin')
@@ -26,7 +26,7 @@ export class ResolutionResolver {
     @Arg('input', () => ResolvePaymentInput) input: ResolvePaymentInput,
     @Ctx() ctx: GraphQLContext,
   ): Promise<ResolvePaymentPayload> {
-    const result = await ctx.services.payments.resolveUnknown(useCase(ctx), input);
+    const result = await ctx.services.paymentResolution.resolveUnknown(useCase(ctx), input);
     return { payment: result.payment && PaymentView.from(result.payment), errors: result.errors.map(UserErrorView.from) };
   }
 

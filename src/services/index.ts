@@ -12,7 +12,10 @@ import { PaymentSearchService } from './payment-search.service';
 import { PaymentLifecycle } from './payment-lifecycle.service';
 import { RefundLifecycle } from './refund-lifecycle.service';
 import { NotificationService } from './notification.service';
-import { PaymentService } from './payment.service';
+import { PaymentCreationService } from './payment-creation.service';
+import { PaymentReadsService } from './payment-reads.service';
+import { PaymentResolutionService } from './payment-resolution.service';
+import { PaymentStatusSyncService } from './payment-status-sync.service';
 import { ReconcilerService } from './reconciler.service';
 import { RefundService } from './refund.service';
 import { WebhookDeliveryService } from './webhooks/webhook-delivery.service';
@@ -24,7 +27,10 @@ export interface Services {
   audit: AuditService;
   configs: ConfigService;
   events: PaymentEventsService;
-  payments: PaymentService;
+  paymentCreation: PaymentCreationService;
+  paymentReads: PaymentReadsService;
+  paymentStatusSync: PaymentStatusSyncService;
+  paymentResolution: PaymentResolutionService;
   paymentSearch: PaymentSearchService;
   refunds: RefundService;
   reconciler: ReconcilerService;
@@ -50,18 +56,15 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
   );
   const paymentLifecycle = new PaymentLifecycle(events, audit);
   const refundLifecycle = new RefundLifecycle(events, audit);
-  const payments = new PaymentService(
+  const paymentReads = new PaymentReadsService();
+  const paymentStatusSync = new PaymentStatusSyncService(
     registry,
     paymentLifecycle,
-    audit,
     events,
-    {
-      maxPaymentAmountTenge: config.maxPaymentAmountTenge,
-      idempotencyWaitMs: config.idempotencyWaitMs,
-      cadence: config.reconciler.cadence,
-    },
-    logger.child({ component: 'payments' }),
+    paymentReads,
     configCache,
+    { cadence: config.reconciler.cadence },
+    logger.child({ component: 'payments' }),
   );
   const refunds = new RefundService(
     registry,
@@ -86,12 +89,18 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
     audit,
     configs: new ConfigService(registry, audit, configCache),
     events,
-    payments,
+    paymentCreation: new PaymentCreationService(registry, paymentLifecycle, audit, events, paymentReads, paymentStatusSync, configCache, {
+      maxPaymentAmountTenge: config.maxPaymentAmountTenge,
+      idempotencyWaitMs: config.idempotencyWaitMs,
+    }),
+    paymentReads,
+    paymentStatusSync,
+    paymentResolution: new PaymentResolutionService(paymentLifecycle, events, paymentReads, paymentStatusSync),
     paymentSearch: new PaymentSearchService(),
     refunds,
     reconciler: new ReconcilerService(
       em,
-      payments,
+      paymentStatusSync,
       refunds,
       paymentLifecycle,
       refundLifecycle,
@@ -99,7 +108,7 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
       { ...config.reconciler, leaseMs: config.kaspiTimeouts.statusMs * 2 + 2_000 },
       logger.child({ component: 'reconciler' }),
     ),
-    notifications: new NotificationService(registry, configCache, payments, refunds, logger.child({ component: 'notifications' })),
+    notifications: new NotificationService(registry, configCache, paymentStatusSync, refunds, logger.child({ component: 'notifications' })),
     webhookEndpoints,
     webhookDeliveries,
     webhooks,

@@ -6,7 +6,7 @@ import type { Logger } from '../logger';
 import type { InboundNotification, NotificationVerdict, ProviderNotifications } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
 import type { ConfigCache } from './config-cache';
-import type { PaymentService } from './payment.service';
+import type { PaymentStatusSyncService } from './payment-status-sync.service';
 import type { RefundService } from './refund.service';
 
 export interface NotificationAnswer {
@@ -27,7 +27,7 @@ export class NotificationService {
   constructor(
     private readonly registry: ProviderRegistry,
     private readonly configs: ConfigCache,
-    private readonly payments: PaymentService,
+    private readonly statusSync: PaymentStatusSyncService,
     private readonly refunds: RefundService,
     private readonly logger: Logger,
   ) {}
@@ -63,7 +63,7 @@ export class NotificationService {
           this.logger.error({ paymentId: payment.id, type: notification.type }, 'notification for another amount than the payment; not applied');
           break;
         }
-        await this.payments.applyReportedState(em, payment.id, event.state, origin);
+        await this.statusSync.applyReportedState(em, payment.id, event.state, origin);
         break;
       case 'refund':
         await this.refunds.settleReportedRefund(em, payment.id, event, origin);

@@ -12,7 +12,7 @@ import type { Logger } from '../logger';
 import { inTransaction } from './context';
 import type { PaymentEventsService } from './payment-events.service';
 import type { PaymentLifecycle } from './payment-lifecycle.service';
-import type { PaymentService } from './payment.service';
+import type { PaymentStatusSyncService } from './payment-status-sync.service';
 import type { RefundLifecycle } from './refund-lifecycle.service';
 import type { RefundService } from './refund.service';
 import { runLimited } from './run-limited';
@@ -51,7 +51,7 @@ export class ReconcilerService {
 
   constructor(
     private readonly em: EntityManager,
-    private readonly payments: PaymentService,
+    private readonly statusSync: PaymentStatusSyncService,
     private readonly refunds: RefundService,
     private readonly paymentLifecycle: PaymentLifecycle,
     private readonly refundLifecycle: RefundLifecycle,
@@ -82,7 +82,7 @@ export class ReconcilerService {
     for (let start = 0; start < due.length; start += CHUNK) chunks.push(due.slice(start, start + CHUNK));
     // Two chunks in flight: one waits on Kaspi while the other writes its answers.
     await runLimited(chunks, 2, (chunk) =>
-      this.payments
+      this.statusSync
         .checkStatuses(this.em, chunk, () => ({ actor: ACTOR, requestId: randomUUID() }), this.settings.concurrency)
         .catch((error) => this.logger.error({ err: error, payments: chunk.length }, 'status checks failed')),
     );
@@ -174,7 +174,7 @@ export class ReconcilerService {
           { actor: ACTOR, requestId: payment.requestId },
         );
         if (moved) {
-          payment.nextPollAt = this.payments.nextCheckAt(payment);
+          payment.nextPollAt = this.statusSync.nextCheckAt(payment);
           this.logger.warn({ paymentId: payment.id }, 'interrupted payment marked UNKNOWN');
         }
       }

@@ -166,7 +166,7 @@ describe('refunds (services on a database, fake provider)', () => {
   });
 
   it('refuses to refund a payment that is not PROCESSED', async () => {
-    const { payment } = await h.services.payments.create(h.ctx(), { shopId: SHOP, amount: 100, phone: '+7 701 521 15 45', idempotencyKey: randomUUID() });
+    const { payment } = await h.services.paymentCreation.create(h.ctx(), { shopId: SHOP, amount: 100, phone: '+7 701 521 15 45', idempotencyKey: randomUUID() });
     expect(payment?.status).toBe(PaymentStatus.WAITING);
 
     const result = await refund(payment!, 10);

@@ -167,10 +167,10 @@ export async function startServiceHarness(): Promise<ServiceHarness> {
       if (errors.length > 0) throw new Error(`could not route shop ${shopId}: ${JSON.stringify(errors)}`);
     },
     async paidPayment(shopId, amountTenge) {
-      const { payment, errors } = await services.payments.create(ctx(), { shopId, amount: amountTenge, phone: '+7 701 521 15 45', idempotencyKey: randomUUID() });
+      const { payment, errors } = await services.paymentCreation.create(ctx(), { shopId, amount: amountTenge, phone: '+7 701 521 15 45', idempotencyKey: randomUUID() });
       if (!payment || errors.length > 0) throw new Error(`could not create a payment: ${JSON.stringify(errors)}`);
       upstream.next.status.push((request) => paidState(request.externalId));
-      await services.payments.checkStatus(orm.em as EntityManager, payment.id, { actor: 'test', requestId: randomUUID() });
+      await services.paymentStatusSync.checkStatus(orm.em as EntityManager, payment.id, { actor: 'test', requestId: randomUUID() });
       const paid = await harness.em().findOneOrFail(Payment, { id: payment.id }, { populate: ['refunds'] });
       if (paid.status !== PaymentStatus.PROCESSED || paid.amount !== tengeToTiyn(amountTenge)) {
         throw new Error(`the payment did not become PROCESSED: ${paid.status}`);
