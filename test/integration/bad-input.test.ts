@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Payment, PaymentConfig, PaymentLog, Refund } from '../../src/entities';
-import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
-import { collect, startTestGateway, type TestGateway } from '../support/gateway';
-
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id status } errors { code message field } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id } payment { refundedAmount } errors { code message field } } }`;
-const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { config { shopId } errors { code message field } } }`;
-const UPDATE_CONFIG = `mutation ($shopId: Int!, $input: UpdateConfigInput!) { updateConfig(shopId: $shopId, input: $input) { config { shopId } errors { code message field } } }`;
+import type { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import { CREATE_CONFIG, CREATE_KASPI_PAYMENT, PAYMENT, PAYMENT_STATUS, PAYMENT_STATUS_CHANGED, REFUND, UPDATE_CONFIG } from '../support/documents';
+import { collect, type TestGateway } from '../support/gateway';
+import { startSandboxedGateway } from '../support/sandbox';
 
 const TOKEN = '0b5c6f0e-8d0c-4bb8-9d0d-2a3c4e5f6a7b';
 const GOOD_PAYMENT = { shopId: 21, amount: 100, phone: '77015211545' };
@@ -17,15 +14,14 @@ describe('bad input gets a clear error and changes nothing', () => {
   let processedExternalId: string;
 
   beforeAll(async () => {
-    gw = await startTestGateway();
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
-    await gw.gql(CREATE_CONFIG, { input: { shopId: 21, organizationBin: '210440028324', deviceToken: TOKEN } });
-    await gw.gql(CREATE_CONFIG, { input: { shopId: 22, organizationBin: '991011000048', isActive: false } });
-    const created = await gw.gql(CREATE, { input: GOOD_PAYMENT });
-    processedExternalId = (await gw.gql(`query ($id: ID!) { payment(id: $id) { externalId } }`, { id: created.data.createKaspiPayment.payment.id }))
-      .data.payment.externalId;
+    ({ gw, sandbox } = await startSandboxedGateway([
+      { shopId: 21, organizationBin: '210440028324', deviceToken: TOKEN },
+      { shopId: 22, organizationBin: '991011000048', isActive: false },
+    ]));
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: GOOD_PAYMENT });
+    processedExternalId = created.data.createKaspiPayment.payment.externalId;
     await sandbox.confirm(processedExternalId);
-    await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { status } }`, { id: processedExternalId });
+    await gw.gql(PAYMENT_STATUS, { externalId: processedExternalId });
   });
 
   afterAll(async () => {
@@ -82,7 +78,7 @@ describe('bad input gets a clear error and changes nothing', () => {
     ['+1 701 521 15 45', 'not Kazakh'],
     ['call me', 'not a number'],
   ])('refuses the phone %s (%s)', async (phone) => {
-    await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, phone } }, 'BAD_INPUT', ['input', 'phone']);
+    await expectRefused(CREATE_KASPI_PAYMENT, { input: { ...GOOD_PAYMENT, phone } }, 'BAD_INPUT', ['input', 'phone']);
   });
 
   it.each([
@@ -91,18 +87,18 @@ describe('bad input gets a clear error and changes nothing', () => {
     [-5, 'negative'],
     [10_000_000.01, 'above the maximum'],
   ])('refuses the amount %s (%s)', async (amount) => {
-    await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, amount } }, 'BAD_INPUT', ['input', 'amount']);
+    await expectRefused(CREATE_KASPI_PAYMENT, { input: { ...GOOD_PAYMENT, amount } }, 'BAD_INPUT', ['input', 'amount']);
   });
 
   it('refuses an amount that is not a number before it reaches the gateway', async () => {
-    const result = await gw.gql(CREATE, { input: { ...GOOD_PAYMENT, amount: '100' } });
+    const result = await gw.gql(CREATE_KASPI_PAYMENT, { input: { ...GOOD_PAYMENT, amount: '100' } });
     expect(result.status).toBe(400);
     expect(result.errors?.[0].extensions?.code).toBe('BAD_USER_INPUT');
     expect(result.errors?.[0].message).toMatch(/Tenge must be a JSON number/);
   });
 
   it('refuses a message longer than 255 characters', async () => {
-    await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, message: 'x'.repeat(256) } }, 'BAD_INPUT', ['input', 'message']);
+    await expectRefused(CREATE_KASPI_PAYMENT, { input: { ...GOOD_PAYMENT, message: 'x'.repeat(256) } }, 'BAD_INPUT', ['input', 'message']);
   });
 
   it.each([
@@ -110,7 +106,7 @@ describe('bad input gets a clear error and changes nothing', () => {
     ['a lone low surrogate', 'Order \udc00'],
     ['a NUL byte', 'Order\u0000 42'],
   ])('refuses text with %s in a payment message and in a configuration description, naming the field', async (_what, text) => {
-    await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, message: text } }, 'BAD_INPUT', ['input', 'message']);
+    await expectRefused(CREATE_KASPI_PAYMENT, { input: { ...GOOD_PAYMENT, message: text } }, 'BAD_INPUT', ['input', 'message']);
     await expectRefused(CREATE_CONFIG, { input: { shopId: 32, organizationBin: '210440028324', description: text } }, 'BAD_INPUT', ['input', 'description']);
     await expectRefused(UPDATE_CONFIG, { shopId: 21, input: { description: text } }, 'BAD_INPUT', ['input', 'description']);
   });
@@ -120,15 +116,15 @@ describe('bad input gets a clear error and changes nothing', () => {
     ['a lone surrogate in externalId', { externalId: '\ud800', since: new Date().toISOString() }, 'externalId'],
     ['a since before the first year PostgreSQL knows', { since: '0000-01-01T00:00:00Z' }, 'since'],
   ])('refuses a subscription with %s as BAD_INPUT naming the field', async (_what, variables, field) => {
-    const subscriber = collect<any>(gw.subscribe(), `subscription ($externalId: String, $since: DateTime) { paymentStatusChanged(externalId: $externalId, since: $since) { id } }`, variables);
+    const subscriber = collect<any>(gw.subscribe(), PAYMENT_STATUS_CHANGED, variables);
     const error = await subscriber.waitFor(() => false, 10_000).catch((failure: Error) => failure.message);
     expect(error).toMatch(/"code":"BAD_INPUT"/);
     expect(error).toContain(`"field":["${field}"]`);
   });
 
   it('refuses an unknown shop and an inactive one', async () => {
-    await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, shopId: 404 } }, 'CONFIG_NOT_FOUND', ['input', 'shopId']);
-    await expectRefused(CREATE, { input: { ...GOOD_PAYMENT, shopId: 22 } }, 'CONFIG_INACTIVE', ['input', 'shopId']);
+    await expectRefused(CREATE_KASPI_PAYMENT, { input: { ...GOOD_PAYMENT, shopId: 404 } }, 'CONFIG_NOT_FOUND', ['input', 'shopId']);
+    await expectRefused(CREATE_KASPI_PAYMENT, { input: { ...GOOD_PAYMENT, shopId: 22 } }, 'CONFIG_INACTIVE', ['input', 'shopId']);
   });
 
   it('refuses a refund above what is left, of an unknown payment, of another shop and of an unpaid payment', async () => {
@@ -140,9 +136,8 @@ describe('bad input gets a clear error and changes nothing', () => {
     await expectRefused(REFUND, { input: { shopId: 22, externalId: processedExternalId, amount: 1 } }, 'PAYMENT_NOT_FOUND');
     await expectRefused(REFUND, { input: { shopId: 21, externalId: processedExternalId, amount: 1.001 } }, 'BAD_INPUT', ['input', 'amount']);
 
-    const unpaid = await gw.gql(CREATE, { input: GOOD_PAYMENT });
-    const { externalId } = (await gw.gql(`query ($id: ID!) { payment(id: $id) { externalId } }`, { id: unpaid.data.createKaspiPayment.payment.id })).data
-      .payment;
+    const unpaid = await gw.gql(CREATE_KASPI_PAYMENT, { input: GOOD_PAYMENT });
+    const { externalId } = (await gw.gql(PAYMENT, { id: unpaid.data.createKaspiPayment.payment.id })).data.payment;
     await expectRefused(REFUND, { input: { shopId: 21, externalId, amount: 1 } }, 'PAYMENT_NOT_REFUNDABLE');
   });
 

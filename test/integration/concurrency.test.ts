@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Refund } from '../../src/entities';
-import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
-import { eventually, SERVICE_KEY, startTestGateway, type TestGateway } from '../support/gateway';
+import type { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import { CREATE_KASPI_PAYMENT, PAYMENT_STATUS, REFUND } from '../support/documents';
+import { eventually, SERVICE_KEY, type TestGateway } from '../support/gateway';
+import { startSandboxedGateway } from '../support/sandbox';
 
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code retryable } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id status } errors { code } } }`;
 const SHOP = 71;
 
 describe('retries and races', () => {
@@ -13,11 +13,10 @@ describe('retries and races', () => {
 
   beforeAll(async () => {
     // These tests are about races, not timeouts: a loaded machine must not turn a slow invoice into an unknown one.
-    gw = await startTestGateway({ KASPI_CREATE_TIMEOUT_MS: '15000', KASPI_REFUND_TIMEOUT_MS: '15000' });
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
-    await gw.gql(`mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`, {
-      input: { shopId: SHOP, organizationBin: '991011000048', deviceToken: '3a4b5c6d-7e8f-4091-a2b3-c4d5e6f7a8b9' },
-    });
+    ({ gw, sandbox } = await startSandboxedGateway(
+      [{ shopId: SHOP, organizationBin: '991011000048', deviceToken: '3a4b5c6d-7e8f-4091-a2b3-c4d5e6f7a8b9' }],
+      { KASPI_CREATE_TIMEOUT_MS: '15000', KASPI_REFUND_TIMEOUT_MS: '15000' },
+    ));
   });
 
   afterAll(async () => {
@@ -29,7 +28,7 @@ describe('retries and races', () => {
     await sandbox.injectFault({ operation: 'create', fault: 'latency', latencyMs: 300 });
     const before = (await sandbox.state()).counters.create ?? 0;
     const input = { shopId: SHOP, amount: 150, phone: '77015211545', idempotencyKey: 'order-100-concurrent' };
-    const results = await Promise.all(Array.from({ length: 100 }, () => gw.gql(CREATE, { input }, SERVICE_KEY)));
+    const results = await Promise.all(Array.from({ length: 100 }, () => gw.gql(CREATE_KASPI_PAYMENT, { input }, SERVICE_KEY)));
 
     expect(results.filter((result) => result.status !== 200 || result.errors).map((r) => r.errors)).toEqual([]);
     const ids = new Set(results.map((result) => result.data.createKaspiPayment.payment.id));
@@ -41,25 +40,25 @@ describe('retries and races', () => {
 
   it('refuses the same key with a different request', async () => {
     const key = 'order-reused-key';
-    const first = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 10, phone: '77015211545', idempotencyKey: key } });
+    const first = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 10, phone: '77015211545', idempotencyKey: key } });
     expect(first.data.createKaspiPayment.errors).toEqual([]);
-    const second = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 11, phone: '77015211545', idempotencyKey: key } });
-    expect(second.data.createKaspiPayment).toEqual({ payment: null, errors: [{ code: 'IDEMPOTENCY_CONFLICT', retryable: false }] });
+    const second = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 11, phone: '77015211545', idempotencyKey: key } });
+    expect(second.data.createKaspiPayment).toEqual({ payment: null, errors: [expect.objectContaining({ code: 'IDEMPOTENCY_CONFLICT', retryable: false })] });
   });
 
   it('scopes idempotency keys to the caller', async () => {
     const input = { shopId: SHOP, amount: 12, phone: '77015211545', idempotencyKey: 'shared-key-between-callers' };
-    const asAdmin = await gw.gql(CREATE, { input });
-    const asService = await gw.gql(CREATE, { input }, SERVICE_KEY);
+    const asAdmin = await gw.gql(CREATE_KASPI_PAYMENT, { input });
+    const asService = await gw.gql(CREATE_KASPI_PAYMENT, { input }, SERVICE_KEY);
     expect(asAdmin.data.createKaspiPayment.payment.id).not.toBe(asService.data.createKaspiPayment.payment.id);
   });
 
   it('accepts exactly 10 of 50 concurrent refunds of 10 on a payment of 100', async () => {
-    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
     const { externalId } = created.data.createKaspiPayment.payment;
     await sandbox.confirm(externalId);
     await eventually(async () => {
-      const status = await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { status } }`, { id: externalId });
+      const status = await gw.gql(PAYMENT_STATUS, { externalId });
       return status.data.paymentStatus.status === 'PROCESSED' ? true : undefined;
     });
 
@@ -71,9 +70,7 @@ describe('retries and races', () => {
     expect(accepted).toHaveLength(10);
     expect(refused).toHaveLength(40);
 
-    const payment = await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { refundedAmount refunds { amount } } }`, {
-      id: externalId,
-    });
+    const payment = await gw.gql(PAYMENT_STATUS, { externalId });
     expect(payment.data.paymentStatus.refundedAmount).toBe(100);
     expect(payment.data.paymentStatus.refunds).toHaveLength(10);
     expect((await sandbox.payment(externalId))?.refundedAmount).toBe(100);
@@ -81,11 +78,11 @@ describe('retries and races', () => {
   });
 
   it('returns the first refund for a retried refund key and never refunds twice', async () => {
-    const created = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 40, phone: '77015211545' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 40, phone: '77015211545' } });
     const { externalId } = created.data.createKaspiPayment.payment;
     await sandbox.confirm(externalId);
     await eventually(async () => {
-      const status = await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { status } }`, { id: externalId });
+      const status = await gw.gql(PAYMENT_STATUS, { externalId });
       return status.data.paymentStatus.status === 'PROCESSED' ? true : undefined;
     });
     const input = { shopId: SHOP, externalId, amount: 15, idempotencyKey: 'return-42' };

@@ -1,13 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import type { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import { CREATE_CONFIG, CREATE_KASPI_PAYMENT, LOGS, PAYMENT_STATUS, PAYMENT_STATUS_CHANGED, REFUND } from '../support/documents';
 import { collect, eventually, startTestGateway, type TestGateway } from '../support/gateway';
-
-const PAYMENT_FIELDS = 'id externalId shopId organizationBin provider amount refundedAmount refundableAmount status providerStatus phoneMasked refunds { id amount status } createdAt updatedAt';
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { ${PAYMENT_FIELDS} } errors { code message field } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id amount status } payment { refundedAmount refundableAmount status } errors { code message field } } }`;
-const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { config { id shopId organizationBin deviceToken isActive provider description } errors { code message field } } }`;
-const STATUS_CHANGED = `subscription ($shopId: Int) { paymentStatusChanged(shopId: $shopId) { previousStatus status changedAt payment { externalId status providerStatus amount organizationBin } } }`;
+import { sandboxOf } from '../support/sandbox';
 
 const DEVICE_TOKEN = '66cbf4e5-0193-45f3-8d97-362c98374466';
 
@@ -17,7 +13,7 @@ describe('the seed flows, end to end through the gateway and the Kaspi sandbox',
 
   beforeAll(async () => {
     gw = await startTestGateway();
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
+    sandbox = sandboxOf(gw);
     const created = await gw.gql(CREATE_CONFIG, {
       input: { shopId: 8, organizationBin: '891027350515', deviceToken: DEVICE_TOKEN, description: 'Main shop' },
     });
@@ -36,9 +32,9 @@ describe('the seed flows, end to end through the gateway and the Kaspi sandbox',
   });
 
   it('routes a shop to its BIN, follows a payment of 100 to Processed live, refunds 50 and 50 and refuses a third', async () => {
-    const subscriber = collect<any>(gw.subscribe(), STATUS_CHANGED, { shopId: 8 });
+    const subscriber = collect<any>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: 8 });
 
-    const created = await gw.gql(CREATE, { input: { shopId: 8, amount: 100, phone: '+7 701 521 15 45', message: 'Order #12345' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 8, amount: 100, phone: '+7 701 521 15 45', message: 'Order #12345' } });
     expect(created.errors).toBeUndefined();
     const payment = created.data.createKaspiPayment.payment;
     expect(created.data.createKaspiPayment.errors).toEqual([]);
@@ -79,13 +75,11 @@ describe('the seed flows, end to end through the gateway and the Kaspi sandbox',
     ]);
     expect((await sandbox.payment(payment.externalId))?.refundedAmount).toBe(100);
 
-    const status = await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { status refundedAmount refunds { amount status } } }`, {
-      id: payment.externalId,
-    });
+    const status = await gw.gql(PAYMENT_STATUS, { externalId: payment.externalId });
     expect(status.data.paymentStatus).toMatchObject({ status: 'PROCESSED', refundedAmount: 100 });
     expect(status.data.paymentStatus.refunds).toHaveLength(2);
 
-    const logs = await gw.gql(`query { logs(shopId: 8) { operationType externalId amount status errorCode organizationBin actor } }`);
+    const logs = await gw.gql(LOGS, { shopId: 8 });
     const trail = logs.data.logs.reverse();
     expect(trail[0]).toMatchObject({ operationType: 'CONFIG_CREATE', organizationBin: '891027350515' });
     expect(trail[1]).toMatchObject({ operationType: 'CREATE', amount: 100, status: 'PENDING' });
@@ -104,14 +98,14 @@ describe('the seed flows, end to end through the gateway and the Kaspi sandbox',
 
   it('moves a payment to Processed by itself when the sandbox auto-advances', async () => {
     await sandbox.configure({ autoAdvanceMs: 400 });
-    const subscriber = collect<any>(gw.subscribe(), STATUS_CHANGED, { shopId: 8 });
-    const created = await gw.gql(CREATE, { input: { shopId: 8, amount: 250.5, phone: '87015211545' } });
+    const subscriber = collect<any>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: 8 });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 8, amount: 250.5, phone: '87015211545' } });
     const externalId = created.data.createKaspiPayment.payment.externalId;
     await subscriber.waitFor((seen) =>
       seen.some((e) => e.paymentStatusChanged.payment.externalId === externalId && e.paymentStatusChanged.status === 'PROCESSED'),
     );
     const after = await eventually(async () => {
-      const result = await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { status amount } }`, { id: externalId });
+      const result = await gw.gql(PAYMENT_STATUS, { externalId });
       return result.data.paymentStatus.status === 'PROCESSED' ? result.data.paymentStatus : undefined;
     });
     expect(after.amount).toBe(250.5);
