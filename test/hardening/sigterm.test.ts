@@ -120,9 +120,10 @@ describe('SIGTERM during a burst of payments', () => {
     const taken = new Set((audit.data.logs as Array<{ requestId: string }>).map((row) => row.requestId));
     expect([...turnedAway, ...refused, ...lost].filter((attempt) => taken.has(attempt.requestId))).toEqual([]);
 
-    // An idle instance leaves at once, too.
+    // An idle instance leaves without waiting out its drain timeout.
     const stoppingAt = Date.now();
     expect(await gateway.kill('SIGTERM')).toBe(0);
-    expect(Date.now() - stoppingAt).toBeLessThan(5_000);
-  });
+    expect(Date.now() - stoppingAt).toBeLessThan(Number(env.SHUTDOWN_TIMEOUT_MS));
+    // Two gateway processes start and stop here: on a loaded machine that alone can take tens of seconds.
+  }, 120_000);
 });

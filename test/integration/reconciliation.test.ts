@@ -168,8 +168,12 @@ describe('an upstream status word longer than the columns that keep it', () => {
     const odd = (await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 82, amount: 70, phone: '77015211545' } })).data.createKaspiPayment.payment;
     const other = (await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 82, amount: 71, phone: '77015211545' } })).data.createKaspiPayment.payment;
     await sandbox.forceStatus(odd.externalId, word);
-    const read = await gw.gql(PAYMENT_STATUS, { externalId: odd.externalId });
-    expect(read.errors).toBeUndefined();
+    // Read until Kaspi's new word is in: a read within the minimum poll interval answers what is stored.
+    const read = await eventually(async () => {
+      const answer = await gw.gql(PAYMENT_STATUS, { externalId: odd.externalId });
+      expect(answer.errors).toBeUndefined();
+      return answer.data.paymentStatus.providerStatus === 'RemotePaymentCreated' ? undefined : answer;
+    }, 10_000, 'the overlong status word to be read');
     expect(read.data.paymentStatus).toMatchObject({ status: 'WAITING', providerStatus: word.slice(0, 64) });
     const logs = await gw.gql(LOGS, { externalId: odd.externalId });
     expect(logs.errors).toBeUndefined();
