@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKaspiSandbox, type RunningKaspiSandbox } from '../../src/sandbox/kaspi-sandbox.server';
 import { makeTestCertificates, type TestCertificates } from '../providers/support/test-certificates';
-import { collect, startTestGateway, type TestGateway } from '../support/gateway';
+import { collect, eventually, startTestGateway, type TestGateway } from '../support/gateway';
 
 const SHOP = 62;
 const CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`;
@@ -25,9 +25,9 @@ interface Setting {
   dispose(): void;
 }
 
-async function start(mode: Mode): Promise<Setting> {
+async function start(mode: Mode, lifetimes: { qrOpenTimeoutSec?: number; qrConfirmationTimeoutSec?: number } = {}): Promise<Setting> {
   // Kaspi's pace for QR codes and links, shortened so that a test does not sit out 5 s per poll.
-  const pace = { autoAdvanceMs: 0, qrPollingIntervalSec: 1 };
+  const pace = { autoAdvanceMs: 0, qrPollingIntervalSec: 1, ...lifetimes };
   if (mode === 'proxy') {
     const sandbox = await startKaspiSandbox({ ...pace, proxyAccessToken: PROXY_TOKEN });
     const gw = await startTestGateway({ PRODUCTION_API_URL: `${sandbox.url}/proxy`, KASPI_ACCESS_TOKEN: PROXY_TOKEN });
@@ -160,5 +160,58 @@ describe.each<Mode>(['direct', 'proxy'])('Kaspi QR codes and payment links (%s)'
     expect(remote).toMatchObject({ payment: null, errors: [{ code: 'PAYMENT_METHOD_NOT_SUPPORTED', field: ['input', 'phone'] }] });
     expect(card).toMatchObject({ payment: null, errors: [{ code: 'PAYMENT_METHOD_NOT_SUPPORTED', field: ['input', 'method'] }] });
     expect(sandbox.sandbox.snapshot().calls.length).toBe(before);
+  });
+});
+
+describe('the end Kaspi sets to a QR code or link', () => {
+  // Kaspi stops taking an unopened code 3 s after the create; one opened in time has 3 s more to be confirmed.
+  const OPEN_SEC = 3;
+  const CONFIRM_SEC = 3;
+  const LOGS = `query ($externalId: String) { logs(externalId: $externalId) { operationType errorMessage createdAt } }`;
+  const STATUS = `query ($externalId: String!) { paymentStatus(externalId: $externalId) { status providerStatus } }`;
+  let setting: Setting;
+
+  beforeAll(async () => {
+    setting = await start('proxy', { qrOpenTimeoutSec: OPEN_SEC, qrConfirmationTimeoutSec: CONFIRM_SEC });
+    const config = await setting.gw.gql(CONFIG, { input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: '2e3d4c5b-6a79-4889-8a0b-c1d2e3f4a5b7' } });
+    expect(config.data.createConfig.errors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await setting?.gw.stop();
+    await setting?.sandbox.close();
+    setting?.dispose();
+  });
+
+  const statusOf = async (externalId: string) => (await setting.gw.gql(STATUS, { externalId })).data.paymentStatus;
+
+  it('expires a QR code nobody opened and a link nobody followed once Kaspi stops taking them, with nothing to cancel', async () => {
+    const { gw, sandbox } = setting;
+    const qr = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 31, method: 'KASPI_QR' } })).data.createPayment.payment;
+    const link = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 32, method: 'KASPI_LINK' } })).data.createPayment.payment;
+    for (const payment of [qr, link]) {
+      await eventually(async () => ((await statusOf(payment.externalId)).status === 'EXPIRED' ? true : undefined), 30_000, `${payment.method} to expire`);
+    }
+    for (const payment of [qr, link]) {
+      const logs = (await gw.gql(LOGS, { externalId: payment.externalId })).data.logs;
+      const expiry = logs.find((row: { errorMessage: string | null }) => row.errorMessage === 'not paid before the provider stopped taking it');
+      expect(expiry).toMatchObject({ operationType: 'STATUS' });
+      // Not before ExpireDate and the confirmation time after it: a customer who opened it could still pay until then.
+      expect(Date.parse(expiry.createdAt)).toBeGreaterThanOrEqual(Date.parse(payment.expiresAt) + CONFIRM_SEC * 1000);
+      // The customer can no longer open it.
+      expect(() => sandbox.sandbox.simulateCustomer(payment.externalId, 'scan')).toThrow(/expired/);
+    }
+    const cancels = sandbox.sandbox.snapshot().calls.filter((call) => call.operation.includes('cancel'));
+    expect(cancels).toEqual([]);
+  });
+
+  it('takes a QR code opened before its ExpireDate and confirmed after it to PROCESSED', async () => {
+    const { gw, sandbox } = setting;
+    const qr = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 33, method: 'KASPI_QR' } })).data.createPayment.payment;
+    sandbox.sandbox.simulateCustomer(qr.externalId, 'scan');
+    // The customer looks at the amount until the code's ExpireDate has passed, then confirms.
+    await eventually(async () => (Date.now() > Date.parse(qr.expiresAt) + 200 ? true : undefined), 10_000, 'ExpireDate to pass');
+    sandbox.sandbox.simulateCustomer(qr.externalId, 'confirm');
+    await eventually(async () => ((await statusOf(qr.externalId)).status === 'PROCESSED' ? true : undefined), 15_000, 'PROCESSED');
   });
 });
