@@ -258,3 +258,45 @@ describe('a CloudPayments shop beside a Kaspi shop in one gateway', () => {
     expect(unknown.errors?.[0].extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
   });
 });
+
+describe('a CloudPayments invoice nobody paid within the payment lifetime', () => {
+  const LIFETIME_MS = 3_000;
+  let gw: TestGateway;
+  let cloudPayments: CloudPaymentsSandbox;
+
+  beforeAll(async () => {
+    gw = await startTestGateway({ ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS, CLOUDPAYMENTS_TIMEOUT_MS: '1500', PAYMENT_LIFETIME_MS: String(LIFETIME_MS) });
+    cloudPayments = gw.gateway.cloudPaymentsSandbox!;
+    const created = await gw.gql(CREATE_CONFIG, {
+      input: { shopId: CLOUDPAYMENTS_SHOP, organizationBin: '210440028324', provider: 'cloudpayments', cloudPayments: { publicId: PUBLIC_ID, apiSecret: API_SECRET } },
+    });
+    expect(created.data.createConfig.errors).toEqual([]);
+  });
+
+  afterAll(async () => {
+    await gw?.stop();
+  });
+
+  it('cancels the order at CloudPayments, then EXPIRED; an order whose cancel fails stays as it is and is cancelled on a later pass', async () => {
+    const create = async (amount: number) =>
+      (await gw.gql(CREATE_PAYMENT, { input: { shopId: CLOUDPAYMENTS_SHOP, amount, method: 'CLOUDPAYMENTS_LINK' } })).data.createPayment.payment;
+    const orderOf = (paymentId: string) => cloudPayments.snapshot().orders.find((order) => order.InvoiceId === paymentId);
+    const statusOf = async (id: string) => (await gw.gql(PAYMENT, { id })).data.payment.status;
+
+    // The first cancel CloudPayments is asked for fails with a 503, and changes nothing there.
+    cloudPayments.injectFault({ operation: 'cancel', fault: 'http5xx', count: 1 });
+    const first = await create(41);
+    const second = await create(42);
+    for (const payment of [first, second]) {
+      await eventually(async () => ((await statusOf(payment.id)) === 'EXPIRED' ? true : undefined), 30_000, `payment of ${payment.id} to expire`);
+      expect(orderOf(payment.id)?.Status).toBe('Cancelled');
+    }
+    const cancels = cloudPayments.snapshot().calls.filter((call) => call.operation === 'cancel');
+    // Two orders, one refused once: three cancels, and none after a payment was EXPIRED.
+    expect(cancels).toHaveLength(3);
+    const logs = (await gw.gql(`query ($id: ID) { logs(id: $id) { operationType status errorMessage } }`, { id: first.id })).data.logs;
+    expect(logs).toContainEqual(expect.objectContaining({ operationType: 'STATUS', errorMessage: 'not paid within the payment lifetime' }));
+    // The invoice page tells the customer it is cancelled, and it cannot be paid any more.
+    await expect(cloudPayments.pay(first.externalId, PAID_CARD)).rejects.toThrow();
+  });
+});
