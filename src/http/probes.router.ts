@@ -1,0 +1,71 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
+import express from 'express';
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { AppConfig } from '../config';
+import type { GatewayMetrics } from '../metrics/metrics';
+import type { ProviderRegistry } from '../providers/registry';
+
+export interface ProbeSources {
+  config: AppConfig;
+  orm: MikroORM;
+  registry: ProviderRegistry;
+  metrics: GatewayMetrics;
+  /** Whether the drain has begun: readiness then fails, so that no new work is routed here. */
+  isClosing: () => boolean;
+}
+
+/** `/healthz` (the process answers), `/readyz` (it can take work) and `/metrics` (behind its own token). */
+export function probesRouter({ config, orm, registry, metrics, isClosing }: ProbeSources): express.Router {
+  const router = express.Router();
+  router.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', async (_req, res) => {
+    if (isClosing()) {
+      res.status(503).json({ status: 'shutting down' });
+      return;
+    }
+    try {
+      await withTimeout(orm.em.fork().getConnection().execute('select 1'), config.readinessTimeoutMs);
+      const providers = registry.ids();
+      if (providers.length === 0) throw new Error('no provider configured');
+      res.json({ status: 'ready', providers });
+    } catch {
+      res.status(503).json({ status: 'not ready' });
+    }
+  });
+  router.get('/metrics', async (req, res) => {
+    const token = config.metrics.token;
+    if (!token) {
+      res.status(404).type('text/plain').send('Not Found');
+      return;
+    }
+    if (!bearerMatches(req.headers.authorization, token)) {
+      res.status(401).setHeader('WWW-Authenticate', 'Bearer realm="metrics"').type('text/plain').send('Unauthorized');
+      return;
+    }
+    const { contentType, body } = await metrics.render();
+    res.type(contentType).send(body);
+  });
+  return router;
+}
+
+function bearerMatches(authorization: string | undefined, token: string): boolean {
+  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
+  if (!match) return false;
+  // Digests of equal length, so that the comparison takes the same time whatever was sent.
+  const digest = (value: string) => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(match[1]), digest(token));
+}
+
+async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
