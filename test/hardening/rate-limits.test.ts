@@ -94,7 +94,7 @@ describe('rate limits per API key and operation class, in memory', () => {
     expect(refused.errors).toEqual([
       expect.objectContaining({ extensions: { code: 'RATE_LIMITED', retryAfter: expect.any(Number), operationClass: 'reads' } }),
     ]);
-    await nextWindow(refused.errors[0].extensions.retryAfter as number);
+    await nextWindow(refused.errors[0].extensions?.retryAfter as number);
     expect((await runOverWebSocket(client, READ)).errors).toEqual([]);
   });
 });
