@@ -7,9 +7,11 @@ import { bindKeyRing } from '../../src/crypto/encrypted-text.type';
 import { DecryptionError, generateEncryptionKeySpec, keyRingFor, KeyRing, parseEncryptionKeys } from '../../src/crypto/key-ring';
 import { missingKeyIds, rotateSealedColumns, type RotationReport } from '../../src/crypto/rotate-sealed-columns';
 import { startGateway } from '../../src/app';
-import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import type { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
 import { createTestDatabase, reachablePostgres } from '../support/database';
+import { CREATE_CONFIG, CREATE_KASPI_PAYMENT, PAYMENT_STATUS, REFUND } from '../support/documents';
 import { ADMIN_KEY, eventually, startTestGateway, type TestGateway } from '../support/gateway';
+import { sandboxOf } from '../support/sandbox';
 
 const OLD_KEY = generateEncryptionKeySpec('k2025');
 const NEW_KEY = generateEncryptionKeySpec('k2026');
@@ -77,7 +79,7 @@ describe('device tokens at rest, and the rotation of the key', () => {
 
   beforeAll(async () => {
     gw = await startTestGateway({ ENCRYPTION_KEYS: OLD_KEY });
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
+    sandbox = sandboxOf(gw);
   });
 
   afterAll(async () => {
@@ -85,9 +87,9 @@ describe('device tokens at rest, and the rotation of the key', () => {
   });
 
   it('stores configuration and payment device tokens sealed, shows them masked, and still sends Kaspi the real one', async () => {
-    const created = await gw.gql(`mutation { createConfig(input: { shopId: 71, organizationBin: "${BIN}", deviceToken: "${TOKEN}" }) { config { deviceToken } errors { code } } }`);
+    const created = await gw.gql(CREATE_CONFIG, { input: { shopId: 71, organizationBin: BIN, deviceToken: TOKEN } });
     expect(created.data.createConfig.config.deviceToken).toBe('c4f2a8e1…');
-    const payment = await gw.gql(`mutation { createKaspiPayment(input: { shopId: 71, amount: 100, phone: "77015211545" }) { payment { externalId } errors { code } } }`);
+    const payment = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 71, amount: 100, phone: '77015211545' } });
     const externalId = payment.data.createKaspiPayment.payment.externalId;
     expect((await sandbox.payment(externalId))?.deviceToken).toBe(TOKEN);
 
@@ -112,7 +114,7 @@ describe('device tokens at rest, and the rotation of the key', () => {
     await raw(`insert into payment_config (shop_id, organization_bin, device_token, is_active, provider) values (72, ?, ?, true, 'kaspi')`, [BIN, LEGACY_TOKEN]);
     const configs = await gw.gql('{ configs(shopId: 72) { deviceToken } }');
     expect(configs.data.configs).toEqual([{ deviceToken: 'a9b8c7d6…' }]);
-    const payment = await gw.gql(`mutation { createKaspiPayment(input: { shopId: 72, amount: 10, phone: "77015211545" }) { payment { externalId } } }`);
+    const payment = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 72, amount: 10, phone: '77015211545' } });
     expect((await sandbox.payment(payment.data.createKaspiPayment.payment.externalId))?.deviceToken).toBe(LEGACY_TOKEN);
     const [config] = await raw('select device_token as value from payment_config where shop_id = 72');
     expect(config.value).toBe(LEGACY_TOKEN);
@@ -147,12 +149,13 @@ describe('device tokens at rest, and the rotation of the key', () => {
     await sandbox.confirm(externalId as string);
     // The reconciler or a status read may take it to PROCESSED; either way, wait for that first.
     await eventually(
-      async () => ((await gw.gql(`{ paymentStatus(externalId: "${externalId}") { status } }`)).data.paymentStatus.status === 'PROCESSED' ? true : undefined),
+      async () => ((await gw.gql(PAYMENT_STATUS, { externalId })).data.paymentStatus.status === 'PROCESSED' ? true : undefined),
       15_000,
       'the confirmed payment to be PROCESSED',
     );
-    const refund = await gw.gql(`mutation { refund(input: { shopId: 71, externalId: "${externalId}", amount: 30 }) { refund { status } errors { code } } }`);
-    expect(refund.data.refund).toEqual({ refund: { status: 'SUCCEEDED' }, errors: [] });
+    const refund = await gw.gql(REFUND, { input: { shopId: 71, externalId, amount: 30 } });
+    expect(refund.data.refund.errors).toEqual([]);
+    expect(refund.data.refund.refund.status).toBe('SUCCEEDED');
     expect((await sandbox.payment(externalId as string))?.refundedAmount).toBe(30);
   });
 });

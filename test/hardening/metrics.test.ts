@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
-import { collect, startTestGateway, type TestGateway } from '../support/gateway';
+import type { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import { CREATE_KASPI_PAYMENT, PAYMENT_STATUS, REFUND } from '../support/documents';
+import { collect, type TestGateway } from '../support/gateway';
+import { startSandboxedGateway } from '../support/sandbox';
 import { runOverWebSocket } from './support/ws';
 
 const METRICS_TOKEN = 'metrics-scraper-token-0123456789';
 const SHOP = 61;
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { status } errors { code } } }`;
 
 /** The value of one sample of a Prometheus text exposition, matched by name and a subset of its labels. */
 function sample(exposition: string, name: string, labels: Record<string, string> = {}): number | undefined {
@@ -26,10 +26,10 @@ describe('/metrics', () => {
   const scrape = (token: string | null = METRICS_TOKEN) => fetch(`${gw.url}/metrics`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
   beforeAll(async () => {
-    gw = await startTestGateway({ METRICS_TOKEN, METRICS_CACHE_MS: '0' });
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
-    const config = await gw.gql(`mutation { createConfig(input: { shopId: ${SHOP}, organizationBin: "210440028324", deviceToken: "2f1e0d9c-8b7a-4654-9321-0fedcba98765" }) { errors { code } } }`);
-    expect(config.data.createConfig.errors).toEqual([]);
+    ({ gw, sandbox } = await startSandboxedGateway(
+      [{ shopId: SHOP, organizationBin: '210440028324', deviceToken: '2f1e0d9c-8b7a-4654-9321-0fedcba98765' }],
+      { METRICS_TOKEN, METRICS_CACHE_MS: '0' },
+    ));
   });
 
   afterAll(async () => {
@@ -46,19 +46,19 @@ describe('/metrics', () => {
   });
 
   it('exposes operations, provider calls, payments by status, unknown outcomes, subscriptions, reconciler lag and the pool', async () => {
-    const paid = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
+    const paid = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
     const externalId = paid.data.createKaspiPayment.payment.externalId;
     await sandbox.confirm(externalId);
-    await gw.gql(`query ($id: String!) { paymentStatus(externalId: $id) { status } }`, { id: externalId });
+    await gw.gql(PAYMENT_STATUS, { externalId });
     expect((await gw.gql(REFUND, { input: { shopId: SHOP, externalId, amount: 40 } })).data.refund.refund.status).toBe('SUCCEEDED');
 
-    const waiting = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 50, phone: '77015211545' } });
+    const waiting = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 50, phone: '77015211545' } });
     expect(waiting.data.createKaspiPayment.payment.status).toBe('WAITING');
     await sandbox.injectFault({ operation: 'create', fault: 'unavailable' });
-    const refused = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 60, phone: '77015211545' } });
+    const refused = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 60, phone: '77015211545' } });
     expect(refused.data.createKaspiPayment.payment.status).toBe('FAILED');
     await sandbox.injectFault({ operation: 'create', fault: 'drop' });
-    const lost = await gw.gql(CREATE, { input: { shopId: SHOP, amount: 70, phone: '77015211545' } });
+    const lost = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 70, phone: '77015211545' } });
     expect(lost.data.createKaspiPayment.payment.status).toBe('UNKNOWN');
     await gw.gql('{ nope }');
 
