@@ -124,4 +124,34 @@ describe('webhooks across a SIGKILL and across two instances on one PostgreSQL (
     const attempts = await db.query(`select max(attempts)::int as most from webhook_delivery`);
     expect(attempts.rows[0].most).toBe(1);
   }, 90_000);
+  it('lets another instance deliver, with the same webhook-id, an attempt whose instance was killed in the middle of it', async (ctx) => {
+    if (!postgres) ctx.skip();
+    // One instance alone, so that it is the one holding the attempt when it dies.
+    const [alone, other] = processes.slice(-2);
+    await other.kill('SIGTERM');
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    receiver.answer = () => ({ status: 200, after: held });
+    const payment = await createPayment(alone, 61);
+    await receiver.waitFor(() => hooksFor(payment.id).length === 1, 20_000, 'the attempt that is held open');
+    await alone.kill('SIGKILL');
+    receiver.answer = () => ({ status: 200 });
+    release();
+
+    // The dead instance's claim lapses (twice WEBHOOK_TIMEOUT_MS and 5 s), then another instance sends it again.
+    await start('after-kill');
+    await receiver.waitFor(() => hooksFor(payment.id).length === 2, 40_000, 'the attempt made again by another instance');
+    const [first, again] = hooksFor(payment.id);
+    expect(again.webhookId).toBe(first.webhookId);
+    expect(again.body).toEqual(first.body);
+    expect(again.verifiedWith).toEqual([true]);
+    const delivery = await eventually(async () => {
+      const { rows } = await db.query(
+        `select d.status, d.attempts from webhook_delivery d join payment_event e on e.id::text = d.event_id where e.payment_id = $1`,
+        [payment.id],
+      );
+      return rows[0]?.status === 'SUCCEEDED' ? rows[0] : undefined;
+    }, 10_000, 'the delivery to be recorded');
+    expect(delivery).toEqual({ status: 'SUCCEEDED', attempts: 2 });
+  }, 120_000);
 });

@@ -289,3 +289,42 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     expect(invalid.data.createWebhookEndpoint.errors.map((error: any) => error.field.join('.'))).toEqual(['input.url', 'input.events']);
   });
 });
+
+describe('outgoing webhooks under WEBHOOK_CONCURRENCY, the bound on attempts open at once on an instance', () => {
+  let gw: TestGateway;
+  let receiver: WebhookReceiver;
+
+  beforeAll(async () => {
+    receiver = await startWebhookReceiver();
+    gw = await startTestGateway({ WEBHOOK_POLL_MS: '50', WEBHOOK_TIMEOUT_MS: '20000', WEBHOOK_CONCURRENCY: '2', WEBHOOK_CONCURRENCY_PER_ENDPOINT: '4', ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS });
+    expect((await gw.gql(CREATE_CONFIG, { input: { shopId: 20, organizationBin: BIN, deviceToken: DEVICE_TOKEN } })).data.createConfig.errors).toEqual([]);
+  }, 120_000);
+
+  afterAll(async () => {
+    await gw?.stop();
+    await receiver?.close();
+  });
+
+  it('keeps at most two attempts open across three slow receivers, and delivers everything once they answer', async () => {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    receiver.answer = () => ({ status: 200, after: released });
+    for (const path of ['/one', '/two', '/three']) {
+      const answer = await gw.gql(CREATE_ENDPOINT, { input: { url: `${receiver.url}${path}`, events: ['PAYMENT_STATUS_CHANGED'], shopIds: [20] } });
+      expect(answer.data.createWebhookEndpoint.errors).toEqual([]);
+      receiver.secrets.push(answer.data.createWebhookEndpoint.secret);
+    }
+    for (let i = 0; i < 3; i += 1) {
+      expect((await gw.gql(CREATE_PAYMENT, { input: { shopId: 20, amount: 30 + i, phone: PHONE } })).data.createKaspiPayment.errors).toEqual([]);
+    }
+    // Nine deliveries are due; two are held open, and the dispatcher waits for one of them to end.
+    await receiver.waitFor((received) => received.length >= 2, 15_000, 'the first two attempts');
+    await eventually(async () => ((await gw.gql(`{ webhookDeliveries(status: PENDING) { id } }`)).data.webhookDeliveries.length === 9 ? true : undefined), 15_000, 'nine deliveries');
+    expect(receiver.received).toHaveLength(2);
+    release();
+    await receiver.waitFor((received) => received.length === 9, 30_000, 'all nine deliveries');
+    expect(receiver.mostOpenInAll).toBe(2);
+    expect(new Set(receiver.received.map((hook) => hook.webhookId)).size).toBe(9);
+    expect(receiver.received.every((hook) => hook.verifiedWith.some(Boolean))).toBe(true);
+  });
+});

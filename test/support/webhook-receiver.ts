@@ -22,6 +22,8 @@ export interface WebhookReceiver {
   /** Requests being answered right now, and the most there ever were at once, by path. */
   open: Map<string, number>;
   mostOpen: Map<string, number>;
+  /** The most requests ever open at once, on every path together. */
+  mostOpenInAll: number;
   waitFor(predicate: (received: ReceivedWebhook[]) => boolean, timeoutMs?: number, what?: string): Promise<ReceivedWebhook[]>;
   close(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
     answer: () => ({ status: 200 }),
     open: new Map(),
     mostOpen: new Map(),
+    mostOpenInAll: 0,
     async waitFor(predicate, timeoutMs = 15_000, what = 'webhooks') {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(receiver.received)) {
@@ -79,6 +82,8 @@ export async function startWebhookReceiver(): Promise<WebhookReceiver> {
       const open = (receiver.open.get(path) ?? 0) + 1;
       receiver.open.set(path, open);
       receiver.mostOpen.set(path, Math.max(open, receiver.mostOpen.get(path) ?? 0));
+      const openInAll = [...receiver.open.values()].reduce((sum, count) => sum + count, 0);
+      receiver.mostOpenInAll = Math.max(openInAll, receiver.mostOpenInAll);
       receiver.received.push({
         path,
         webhookId: headers['webhook-id'],
