@@ -83,9 +83,8 @@ export class KaspiDirectClient {
 
   /** `POST /r3/v01/remote/create`: sends an invoice to the customer's Kaspi app. */
   createRemotePayment(call: RemoteCreateCall): Promise<RemoteCreateData> {
-    return this.send({
+    return this.send(call, {
       operation: 'create',
-      requestId: call.requestId,
       method: 'POST',
       path: '/r3/v01/remote/create',
       body: jsonBody({
@@ -95,58 +94,35 @@ export class KaspiDirectClient {
         DeviceToken: call.deviceToken,
         Comment: call.comment ?? undefined,
       }),
-      timeoutMs: this.timeouts.createMs,
-      secrets: [call.deviceToken, ...phoneForms(call.phoneNumber)],
+      moreSecrets: phoneForms(call.phoneNumber),
       dataSchema: remoteCreateDataSchema,
     });
   }
 
   /** `POST /r3/v01/qr/create`: a QR code for the customer to scan. */
   createQrPayment(call: QrCreateCall): Promise<QrCreateData> {
-    return this.send({
-      operation: 'create',
-      requestId: call.requestId,
-      method: 'POST',
-      path: '/r3/v01/qr/create',
-      body: qrCreateBody(call),
-      timeoutMs: this.timeouts.createMs,
-      secrets: [call.deviceToken],
-      dataSchema: qrCreateDataSchema,
-    });
+    return this.send(call, { operation: 'create', method: 'POST', path: '/r3/v01/qr/create', body: qrCreateBody(call), dataSchema: qrCreateDataSchema });
   }
 
   /** `POST /r3/v01/qr/create-link`: a link that opens the payment in Kaspi. Same body as `qr/create`. */
   createPaymentLink(call: QrCreateCall): Promise<QrCreateLinkData> {
-    return this.send({
-      operation: 'create',
-      requestId: call.requestId,
-      method: 'POST',
-      path: '/r3/v01/qr/create-link',
-      body: qrCreateBody(call),
-      timeoutMs: this.timeouts.createMs,
-      secrets: [call.deviceToken],
-      dataSchema: qrCreateLinkDataSchema,
-    });
+    return this.send(call, { operation: 'create', method: 'POST', path: '/r3/v01/qr/create-link', body: qrCreateBody(call), dataSchema: qrCreateLinkDataSchema });
   }
 
   /** `GET /r3/v02/payment/status/{QrPaymentId}`: needs neither the BIN nor the device token. */
   getPaymentStatus(call: { requestId: string; qrPaymentId: string }): Promise<PaymentStatusData> {
-    return this.send({
+    return this.send(call, {
       operation: 'status',
-      requestId: call.requestId,
       method: 'GET',
       path: `/r3/v02/payment/status/${encodeURIComponent(call.qrPaymentId)}`,
-      timeoutMs: this.timeouts.statusMs,
-      secrets: [],
       dataSchema: paymentStatusDataSchema,
     });
   }
 
   /** `POST /r3/v01/payment/return`: refunds without the customer. */
   returnPayment(call: PaymentReturnCall): Promise<PaymentReturnData> {
-    return this.send({
+    return this.send(call, {
       operation: 'refund',
-      requestId: call.requestId,
       method: 'POST',
       path: '/r3/v01/payment/return',
       body: jsonBody({
@@ -155,31 +131,25 @@ export class KaspiDirectClient {
         QrPaymentId: idValue(call.qrPaymentId),
         Amount: new JsonNumber(call.amount),
       }),
-      timeoutMs: this.timeouts.refundMs,
-      secrets: [call.deviceToken],
       dataSchema: paymentReturnDataSchema,
     });
   }
 
   /** `GET /r3/v01/payment/details`: how much of a payment is left to refund. */
   getPaymentDetails(call: PaymentDetailsCall): Promise<PaymentDetailsData> {
-    return this.send({
+    return this.send(call, {
       operation: 'details',
-      requestId: call.requestId,
       method: 'GET',
       path: '/r3/v01/payment/details',
       query: { QrPaymentId: call.qrPaymentId, DeviceToken: call.deviceToken },
-      timeoutMs: this.timeouts.detailsMs,
-      secrets: [call.deviceToken],
       dataSchema: paymentDetailsDataSchema,
     });
   }
 
   /** `POST /r3/v01/remote/cancel`: withdraws an unpaid invoice. */
   cancelRemotePayment(call: RemoteCancelCall): Promise<RemoteCancelData> {
-    return this.send({
+    return this.send(call, {
       operation: 'cancel',
-      requestId: call.requestId,
       method: 'POST',
       path: '/r3/v01/remote/cancel',
       body: jsonBody({
@@ -187,35 +157,39 @@ export class KaspiDirectClient {
         QrPaymentId: idValue(call.qrPaymentId),
         DeviceToken: call.deviceToken,
       }),
-      timeoutMs: this.timeouts.cancelMs,
-      secrets: [call.deviceToken],
       dataSchema: remoteCancelDataSchema,
     });
   }
 
-  private async send<S extends z.ZodType>(spec: {
-    operation: KaspiOperation;
-    requestId: string;
-    method: 'GET' | 'POST';
-    path: string;
-    query?: Record<string, string>;
-    body?: string;
-    timeoutMs: number;
-    secrets: readonly string[];
-    dataSchema: S;
-  }): Promise<z.output<S>> {
+  /**
+   * One r3 call: its timeout is the operation's, and the device token it carries (with any
+   * `moreSecrets`) is kept out of every log line and error.
+   */
+  private async send<S extends z.ZodType>(
+    call: { requestId: string; deviceToken?: string },
+    spec: {
+      operation: KaspiOperation;
+      method: 'GET' | 'POST';
+      path: string;
+      query?: Record<string, string>;
+      body?: string;
+      moreSecrets?: readonly string[];
+      dataSchema: S;
+    },
+  ): Promise<z.output<S>> {
     const url = joinUrl(this.baseUrl, spec.path);
     for (const [name, value] of Object.entries(spec.query ?? {})) url.searchParams.set(name, value);
+    const secrets = [call.deviceToken, ...(spec.moreSecrets ?? [])];
     const answer = await this.http.send({
       operation: spec.operation,
-      requestId: spec.requestId,
+      requestId: call.requestId,
       method: spec.method,
       url,
       body: spec.body,
-      timeoutMs: spec.timeoutMs,
-      secrets: spec.secrets,
+      timeoutMs: this.timeouts[`${spec.operation}Ms`],
+      secrets,
     });
-    return readKaspiAnswer(answer, R3_DIALECT, spec.dataSchema, spec.secrets);
+    return readKaspiAnswer(answer, R3_DIALECT, spec.dataSchema, secrets);
   }
 }
 

@@ -17,8 +17,9 @@ import { KaspiHttp, type KaspiTlsSettings } from './kaspi.http';
 import {
   KASPI_METHODS,
   KASPI_STATUS_AFTER_CREATE,
-  KASPI_STATUS_AFTER_QR_CREATE,
+  toCreatedLinkPayment,
   toCreatedPayment,
+  toCreatedQrPayment,
   toPaymentState,
 } from './kaspi.mappers';
 import type { ResolvedKaspiTimeouts } from './kaspi.provider';
@@ -78,33 +79,15 @@ export class KaspiDirectProvider implements PaymentProvider {
       }
       case PaymentMethod.KASPI_QR: {
         const data = await this.client.createQrPayment({ ...call, externalId: request.reference });
-        const options = data.QrPaymentBehaviorOptions;
-        return toCreatedPayment(
-          data.QrPaymentId,
-          KASPI_STATUS_AFTER_QR_CREATE,
-          {
-            qrToken: data.QrToken,
-            expireDate: data.ExpireDate,
-            statusPollingInterval: options?.StatusPollingInterval,
-            openTimeout: options?.QrCodeScanWaitTimeout,
-            confirmationTimeout: options?.PaymentConfirmationTimeout,
-          },
+        return toCreatedQrPayment(
+          { externalId: data.QrPaymentId, qrToken: data.QrToken, expireDate: data.ExpireDate, options: data.QrPaymentBehaviorOptions },
           new Date(),
         );
       }
       case PaymentMethod.KASPI_LINK: {
         const data = await this.client.createPaymentLink({ ...call, externalId: request.reference });
-        const options = data.PaymentBehaviorOptions;
-        return toCreatedPayment(
-          data.PaymentId,
-          KASPI_STATUS_AFTER_QR_CREATE,
-          {
-            paymentUrl: data.PaymentLink,
-            expireDate: data.ExpireDate,
-            statusPollingInterval: options?.StatusPollingInterval,
-            openTimeout: options?.LinkActivationWaitTimeout ?? options?.QrCodeScanWaitTimeout,
-            confirmationTimeout: options?.PaymentConfirmationTimeout,
-          },
+        return toCreatedLinkPayment(
+          { externalId: data.PaymentId, paymentUrl: data.PaymentLink, expireDate: data.ExpireDate, options: data.PaymentBehaviorOptions },
           new Date(),
         );
       }

@@ -67,9 +67,8 @@ export class KaspiProxyClient {
 
   /** `GET create/?phone&amount&message&organizationBin&deviceToken` */
   create(call: ProxyCreateCall): Promise<ProxyCreateData> {
-    return this.send({
+    return this.send(call, {
       operation: 'create',
-      requestId: call.requestId,
       path: 'create/',
       query: {
         phone: call.phone,
@@ -78,49 +77,24 @@ export class KaspiProxyClient {
         organizationBin: call.organizationBin,
         deviceToken: call.deviceToken ?? undefined,
       },
-      timeoutMs: this.timeouts.createMs,
-      secrets: [call.deviceToken, ...phoneForms(call.phone)],
+      moreSecrets: phoneForms(call.phone),
       dataSchema: proxyCreateDataSchema,
     });
   }
 
   /** `GET create-qr/?amount&organizationBin&deviceToken`: the proxy forwards `qr/create`. */
   createQr(call: ProxyQrCreateCall): Promise<ProxyQrCreateData> {
-    return this.send({
-      operation: 'create',
-      requestId: call.requestId,
-      path: 'create-qr/',
-      query: qrCreateQuery(call),
-      timeoutMs: this.timeouts.createMs,
-      secrets: [call.deviceToken],
-      dataSchema: proxyQrCreateDataSchema,
-    });
+    return this.send(call, { operation: 'create', path: 'create-qr/', query: qrCreateQuery(call), dataSchema: proxyQrCreateDataSchema });
   }
 
   /** `GET create-link/?amount&organizationBin&deviceToken`: the proxy forwards `qr/create-link`. */
   createLink(call: ProxyQrCreateCall): Promise<ProxyLinkCreateData> {
-    return this.send({
-      operation: 'create',
-      requestId: call.requestId,
-      path: 'create-link/',
-      query: qrCreateQuery(call),
-      timeoutMs: this.timeouts.createMs,
-      secrets: [call.deviceToken],
-      dataSchema: proxyLinkCreateDataSchema,
-    });
+    return this.send(call, { operation: 'create', path: 'create-link/', query: qrCreateQuery(call), dataSchema: proxyLinkCreateDataSchema });
   }
 
   /** `GET status/?externalId` */
   status(call: { requestId: string; externalId: string }): Promise<ProxyStatusData> {
-    return this.send({
-      operation: 'status',
-      requestId: call.requestId,
-      path: 'status/',
-      query: { externalId: call.externalId },
-      timeoutMs: this.timeouts.statusMs,
-      secrets: [],
-      dataSchema: proxyStatusDataSchema,
-    });
+    return this.send(call, { operation: 'status', path: 'status/', query: { externalId: call.externalId }, dataSchema: proxyStatusDataSchema });
   }
 
   /**
@@ -128,9 +102,8 @@ export class KaspiProxyClient {
    * with an empty body: that is an unknown outcome, never a success.
    */
   refund(call: ProxyRefundCall): Promise<ProxyRefundData> {
-    return this.send({
+    return this.send(call, {
       operation: 'refund',
-      requestId: call.requestId,
       path: 'refund/',
       query: {
         externalId: call.externalId,
@@ -138,33 +111,36 @@ export class KaspiProxyClient {
         organizationBin: call.organizationBin,
         deviceToken: call.deviceToken ?? undefined,
       },
-      timeoutMs: this.timeouts.refundMs,
-      secrets: [call.deviceToken],
       dataSchema: proxyRefundDataSchema,
     });
   }
 
-  private async send<S extends z.ZodType>(spec: {
-    operation: KaspiOperation;
-    requestId: string;
-    path: string;
-    query: Record<string, string | undefined>;
-    timeoutMs: number;
-    secrets: readonly (string | null)[];
-    dataSchema: S;
-  }): Promise<z.output<S>> {
+  /**
+   * One proxy call: its timeout is the operation's, and the access token and device token it
+   * carries (with any `moreSecrets`) are kept out of every log line and error.
+   */
+  private async send<S extends z.ZodType>(
+    call: { requestId: string; deviceToken?: string | null },
+    spec: {
+      operation: 'create' | 'status' | 'refund';
+      path: string;
+      query: Record<string, string | undefined>;
+      moreSecrets?: readonly string[];
+      dataSchema: S;
+    },
+  ): Promise<z.output<S>> {
     const url = joinUrl(this.baseUrl, spec.path);
     for (const [name, value] of Object.entries(spec.query)) {
       if (value !== undefined) url.searchParams.set(name, value);
     }
     url.searchParams.set('access_token', this.accessToken);
-    const secrets = [this.accessToken, ...spec.secrets];
+    const secrets = [this.accessToken, call.deviceToken, ...(spec.moreSecrets ?? [])];
     const answer = await this.http.send({
       operation: spec.operation,
-      requestId: spec.requestId,
+      requestId: call.requestId,
       method: 'GET',
       url,
-      timeoutMs: spec.timeoutMs,
+      timeoutMs: this.timeouts[`${spec.operation}Ms`],
       secrets,
     });
     return readKaspiAnswer(answer, PROXY_DIALECT, spec.dataSchema, secrets);

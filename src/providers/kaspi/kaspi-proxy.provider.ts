@@ -15,8 +15,9 @@ import { KaspiHttp } from './kaspi.http';
 import {
   KASPI_METHODS,
   KASPI_STATUS_AFTER_CREATE,
-  KASPI_STATUS_AFTER_QR_CREATE,
+  toCreatedLinkPayment,
   toCreatedPayment,
+  toCreatedQrPayment,
   toPaymentState,
 } from './kaspi.mappers';
 import type { ResolvedKaspiTimeouts } from './kaspi.provider';
@@ -63,35 +64,11 @@ export class KaspiProxyProvider implements PaymentProvider {
       }
       case PaymentMethod.KASPI_QR: {
         const data = await this.client.createQr(call);
-        const options = data.behaviorOptions;
-        return toCreatedPayment(
-          data.externalId,
-          data.status ?? KASPI_STATUS_AFTER_QR_CREATE,
-          {
-            qrToken: data.qrToken,
-            expireDate: data.expireDate,
-            statusPollingInterval: options?.statusPollingInterval,
-            openTimeout: options?.qrCodeScanWaitTimeout,
-            confirmationTimeout: options?.paymentConfirmationTimeout,
-          },
-          new Date(),
-        );
+        return toCreatedQrPayment({ ...data, options: data.behaviorOptions }, new Date());
       }
       case PaymentMethod.KASPI_LINK: {
         const data = await this.client.createLink(call);
-        const options = data.behaviorOptions;
-        return toCreatedPayment(
-          data.externalId,
-          data.status ?? KASPI_STATUS_AFTER_QR_CREATE,
-          {
-            paymentUrl: data.paymentLink,
-            expireDate: data.expireDate,
-            statusPollingInterval: options?.statusPollingInterval,
-            openTimeout: options?.linkActivationWaitTimeout ?? options?.qrCodeScanWaitTimeout,
-            confirmationTimeout: options?.paymentConfirmationTimeout,
-          },
-          new Date(),
-        );
+        return toCreatedLinkPayment({ ...data, paymentUrl: data.paymentLink, options: data.behaviorOptions }, new Date());
       }
       default:
         throw refusedLocally(facts, `Kaspi has no payment method ${String(request.method)}`);

@@ -110,6 +110,57 @@ export function toCreatedPayment(
   };
 }
 
+/** Kaspi's behaviour options of a QR code or a link, in seconds, as both modes read them. */
+export interface KaspiBehaviorOptions {
+  statusPollingInterval?: number | null;
+  qrCodeScanWaitTimeout?: number | null;
+  linkActivationWaitTimeout?: number | null;
+  paymentConfirmationTimeout?: number | null;
+}
+
+/** What Kaspi answered to a QR code's or a link's create, in either mode. */
+export interface KaspiQrAnswer {
+  externalId: string;
+  /** The status word, where the answer has one. */
+  status?: string | null;
+  expireDate: Date | null;
+  options?: KaspiBehaviorOptions | null;
+}
+
+/** A created QR payment (`qr/create`): the customer has the scan wait to open it. */
+export function toCreatedQrPayment(answer: KaspiQrAnswer & { qrToken: string }, now: Date): CreatedPayment {
+  const { options } = answer;
+  return toCreatedPayment(
+    answer.externalId,
+    answer.status ?? KASPI_STATUS_AFTER_QR_CREATE,
+    {
+      qrToken: answer.qrToken,
+      expireDate: answer.expireDate,
+      statusPollingInterval: options?.statusPollingInterval,
+      openTimeout: options?.qrCodeScanWaitTimeout,
+      confirmationTimeout: options?.paymentConfirmationTimeout,
+    },
+    now,
+  );
+}
+
+/** A created link payment (`qr/create-link`): its open wait is the link's own, else the QR code's. */
+export function toCreatedLinkPayment(answer: KaspiQrAnswer & { paymentUrl: string }, now: Date): CreatedPayment {
+  const { options } = answer;
+  return toCreatedPayment(
+    answer.externalId,
+    answer.status ?? KASPI_STATUS_AFTER_QR_CREATE,
+    {
+      paymentUrl: answer.paymentUrl,
+      expireDate: answer.expireDate,
+      statusPollingInterval: options?.statusPollingInterval,
+      openTimeout: options?.linkActivationWaitTimeout ?? options?.qrCodeScanWaitTimeout,
+      confirmationTimeout: options?.paymentConfirmationTimeout,
+    },
+    now,
+  );
+}
+
 /**
  * Kaspi's ISO-8601 dates with an offset ("2026-11-28T20:43:00+05:00", sometimes with seven decimals
  * of a second). A date without an offset, or anything else, is null: guessing the zone could expire

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fromKaspiAmount, parseKaspiDate, toExternalId } from './kaspi.mappers';
+import { fromKaspiAmount, parseKaspiDate, toExternalId, type KaspiBehaviorOptions } from './kaspi.mappers';
 
 /**
  * Parses an upstream body as JSON without losing 64-bit ids: every integer literal outside a string
@@ -112,7 +112,10 @@ export const remoteCreateDataSchema = z.object({
 });
 export type RemoteCreateData = z.infer<typeof remoteCreateDataSchema>;
 
-/** `QrPaymentBehaviorOptions` of `qr/create` and `PaymentBehaviorOptions` of `qr/create-link`, in seconds. */
+/**
+ * `QrPaymentBehaviorOptions` of `qr/create` and `PaymentBehaviorOptions` of `qr/create-link`, in
+ * seconds, read into the camel-case names the proxy uses, so that both modes map them in one place.
+ */
 const behaviorOptionsSchema = z
   .object({
     StatusPollingInterval: kaspiSecondsSchema,
@@ -120,6 +123,14 @@ const behaviorOptionsSchema = z
     LinkActivationWaitTimeout: kaspiSecondsSchema,
     PaymentConfirmationTimeout: kaspiSecondsSchema,
   })
+  .transform(
+    (options): KaspiBehaviorOptions => ({
+      statusPollingInterval: options.StatusPollingInterval,
+      qrCodeScanWaitTimeout: options.QrCodeScanWaitTimeout,
+      linkActivationWaitTimeout: options.LinkActivationWaitTimeout,
+      paymentConfirmationTimeout: options.PaymentConfirmationTimeout,
+    }),
+  )
   .nullish()
   .catch(null);
 
