@@ -293,4 +293,67 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
     expect(foreignRequests).toEqual([]);
     expect(cspViolations).toEqual([]);
   });
+  it('creates a Kaspi QR payment and a Kaspi link payment from the console, with the QR code and the link the gateway made', async () => {
+    const create = async (method: string, amount: string) => {
+      await page.getByRole('navigation').getByRole('link', { name: 'New payment' }).click();
+      await page.getByLabel('Method', { exact: true }).selectOption({ label: method });
+      await page.getByLabel('Amount', { exact: true }).fill(amount);
+      await page.getByRole('button', { name: 'Create' }).click();
+      await page.waitForURL(/\/admin\/payments\/[0-9a-f-]{36}$/);
+      const id = page.url().split('/').pop()!;
+      const { data } = await gw.gql('query($id: ID!) { payment(id: $id) { externalId method paymentUrl qrToken } }', { id });
+      return data.payment as { externalId: string; method: string; paymentUrl: string | null; qrToken: string | null };
+    };
+
+    const qr = await create('Kaspi QR', '500');
+    expect(qr).toMatchObject({ method: 'KASPI_QR', paymentUrl: null });
+    const picture = page.getByRole('img', { name: 'QR code' });
+    await picture.waitFor();
+    expect(await picture.getAttribute('src')).toMatch(/^data:image\/svg\+xml/);
+    // The browser drew it: an image that failed to decode has no size.
+    await expect.poll(() => picture.evaluate((image) => (image as unknown as { naturalWidth: number }).naturalWidth), { timeout: UI_TIMEOUT }).toBeGreaterThan(0);
+    const summary = page.getByTestId('summary');
+    await sandbox.scan(qr.externalId);
+    await sandbox.confirm(qr.externalId);
+    await expect.poll(() => summary.innerText(), { timeout: UI_TIMEOUT }).toContain('Processed');
+
+    const link = await create('Kaspi link', '700');
+    expect(link.method).toBe('KASPI_LINK');
+    await page.getByRole('link', { name: link.paymentUrl! }).waitFor();
+    expect(await page.getByRole('link', { name: link.paymentUrl! }).getAttribute('rel')).toContain('noopener');
+    await sandbox.confirm(link.externalId);
+    await expect.poll(() => page.getByTestId('summary').innerText(), { timeout: UI_TIMEOUT }).toContain('Processed');
+    await shoot('payment-qr');
+  });
+
+  it('revokes the viewer key on the API keys page, after which a console open with it asks for a key again', async () => {
+    const viewer = await context.newPage();
+    viewer.setDefaultTimeout(UI_TIMEOUT);
+    await signIn(viewer, viewerKey ?? VIEWER_KEY);
+
+    await page.getByRole('navigation').getByRole('link', { name: 'API keys' }).click();
+    const row = page.locator('tr[data-key-label="console-viewer"]');
+    page.once('dialog', (dialog) => void dialog.accept());
+    await row.getByRole('button', { name: 'Revoke' }).click();
+    await expect.poll(() => row.innerText(), { timeout: UI_TIMEOUT }).toContain('Revoked');
+    expect(await row.getByRole('button', { name: 'Revoke' }).count()).toBe(0);
+
+    // The viewer's next request is refused (once the gateway's short key cache has passed) and the console signs it out.
+    const signInHeading = viewer.getByRole('heading', { name: 'Sign in to the console' });
+    let turn = 0;
+    await expect
+      .poll(async () => {
+        if (await signInHeading.isVisible()) return true;
+        turn += 1;
+        const link = viewer.getByRole('navigation').getByRole('link', { name: turn % 2 ? 'Shops' : 'Payments' });
+        await link.click({ timeout: 1_000 }).catch(() => undefined);
+        return false;
+      }, { timeout: 30_000, interval: 500 })
+      .toBe(true);
+    await viewer.getByLabel('API key', { exact: true }).fill(viewerKey ?? VIEWER_KEY);
+    await viewer.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => viewer.getByRole('alert').innerText(), { timeout: UI_TIMEOUT }).toBe('This key was not accepted.');
+    await viewer.close();
+    expect(cspViolations).toEqual([]);
+  });
 });
