@@ -3,7 +3,7 @@ import type { AuthChecker } from 'type-graphql';
 import type { ApiRole } from './config';
 import { forbidden, unauthenticated } from './errors';
 import type { Logger } from './logger';
-import type { Actor, UseCaseContext } from './services/context';
+import type { Actor, UseCaseContext } from './services/use-case-context';
 import type { Services } from './services';
 
 export interface GraphQLContext {

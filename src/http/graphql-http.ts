@@ -13,8 +13,8 @@ import { operationTelemetryPlugin } from '../metrics/operation-telemetry';
 import { queryLimitRules, queryParseOptions } from '../security/query-limits';
 import { rateLimitPlugin } from '../security/rate-limit.plugin';
 import type { OperationRateLimiter } from '../security/rate-limiter';
-import type { Actor } from '../services/context';
-import { buildContext, type ContextSources } from './context';
+import type { Actor } from '../services/use-case-context';
+import { buildContext, type ContextSources } from './operation-context';
 import { maskFormatted } from './error-masking';
 import type { ShutdownDrain } from './shutdown-drain';
 

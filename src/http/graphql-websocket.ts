@@ -15,8 +15,8 @@ import { createOperationChecker } from '../security/query-limits';
 import { rateLimitHolder } from '../security/rate-limit.plugin';
 import { rateLimitedError, type OperationRateLimiter } from '../security/rate-limiter';
 import { POLICY_VIOLATION, type GuardedConnection, type WebSocketGuard } from '../security/websocket-guard';
-import type { Actor } from '../services/context';
-import { buildContext, type ContextSources } from './context';
+import type { Actor } from '../services/use-case-context';
+import { buildContext, type ContextSources } from './operation-context';
 import { maskError } from './error-masking';
 import { IDLE_CLOSE_GRACE_MS } from './shutdown-drain';
 

@@ -1,7 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { GraphQLContext } from '../graphql-context';
 import type { GatewayMetrics } from '../metrics/metrics';
-import type { Actor } from '../services/context';
+import type { Actor } from '../services/use-case-context';
 import { countRootFields } from './operation-classes';
 import { rateLimitedError, type OperationRateLimiter } from './rate-limiter';
 

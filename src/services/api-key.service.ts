@@ -6,8 +6,8 @@ import { API_ROLES, type ApiRole, type StaticApiKey } from '../config';
 import { ApiKeyAction, ApiKeyLog } from '../entities/api-key-log.entity';
 import { ApiKey } from '../entities/api-key.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
-import { inTransaction, type Actor, type UseCaseContext } from './context';
-import { InputCheck } from './validation';
+import { inTransaction, type Actor, type UseCaseContext } from './use-case-context';
+import { InputCheck } from './input-check';
 
 const DEFAULT_CACHE_MS = 5_000;
 const DEV_KEY_FILE = 'dev-admin-api-key';

@@ -4,7 +4,7 @@ import type { Payment } from '../entities/payment.entity';
 import { LogOperation, PaymentLog } from '../entities/payment-log.entity';
 import type { Refund } from '../entities/refund.entity';
 import { WebhookEndpointLog, type WebhookEndpointAction } from '../entities/webhook-endpoint-log.entity';
-import { shopScope, type Origin } from './context';
+import { shopScope, type Origin } from './use-case-context';
 import { outcomeError, type CallOutcome } from './provider-outcome';
 
 /** What an audit row says about a change, besides its subject and its origin. */

@@ -8,8 +8,8 @@ import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
 import type { ProviderRegistry } from '../providers/registry';
 import type { AuditService } from './audit.service';
 import type { ConfigCache } from './config-cache';
-import { inTransaction, originOf, seesShop, shopScope, type UseCaseContext } from './context';
-import { DESCRIPTION_MAX_LENGTH, InputCheck } from './validation';
+import { inTransaction, originOf, seesShop, shopScope, type UseCaseContext } from './use-case-context';
+import { DESCRIPTION_MAX_LENGTH, InputCheck } from './input-check';
 
 export interface CreateConfigCommand {
   shopId: number;

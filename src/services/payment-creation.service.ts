@@ -11,14 +11,14 @@ import { DEFAULT_PROVIDER_ID } from '../providers/provider-ids';
 import type { ProviderRegistry } from '../providers/registry';
 import { auditError, type AuditService } from './audit.service';
 import type { ConfigCache } from './config-cache';
-import { inTransaction, originOf, seesShop, type UseCaseContext } from './context';
-import { digest, IdempotentRequests } from './idempotency';
+import { inTransaction, originOf, seesShop, type UseCaseContext } from './use-case-context';
+import { digest, IdempotentRequests } from './idempotent-requests';
 import type { PaymentEventsService } from './payment-events.service';
 import type { PaymentLifecycle } from './payment-lifecycle.service';
 import type { PaymentReadsService } from './payment-reads.service';
 import type { PaymentStatusSyncService } from './payment-status-sync.service';
 import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
-import { InputCheck, MESSAGE_MAX_LENGTH } from './validation';
+import { InputCheck, MESSAGE_MAX_LENGTH } from './input-check';
 
 export interface CreatePaymentCommand {
   shopId: number;

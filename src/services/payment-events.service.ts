@@ -2,7 +2,7 @@ import { createPubSub, Repeater } from '@graphql-yoga/subscription';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { GraphQLError } from 'graphql';
 import type { Logger } from '../logger';
-import { InputCheck } from './validation';
+import { InputCheck } from './input-check';
 import { OutboxEventKind, type OutboxEvent, type PaymentStatusChangedEvent } from '../domain/outbox-event';
 import type { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';

@@ -3,7 +3,7 @@ import { canTransition, isFinalStatus, type PaymentStatus } from '../domain/paym
 import { Payment } from '../entities/payment.entity';
 import { LogOperation } from '../entities/payment-log.entity';
 import type { AuditChange, AuditService } from './audit.service';
-import type { Origin } from './context';
+import type { Origin } from './use-case-context';
 import type { PaymentEventsService } from './payment-events.service';
 
 /** The fields a new payment is recorded with; its status starts PENDING. */

@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';
 import { Refund } from '../entities/refund.entity';
-import { seesShop, shopScope, type Actor } from './context';
+import { seesShop, shopScope, type Actor } from './use-case-context';
 
 /** Reading payments as they are stored, with their refunds; nothing here asks the provider or writes. */
 export class PaymentReadsService {

@@ -3,13 +3,13 @@ import { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';
 import { LogOperation } from '../entities/payment-log.entity';
 import { ErrorCode, userError } from '../errors';
-import { inTransaction, originOf, type UseCaseContext } from './context';
+import { inTransaction, originOf, type UseCaseContext } from './use-case-context';
 import type { PaymentResult } from './payment-creation.service';
 import type { PaymentEventsService } from './payment-events.service';
 import type { PaymentLifecycle } from './payment-lifecycle.service';
 import type { PaymentReadsService } from './payment-reads.service';
 import type { PaymentStatusSyncService } from './payment-status-sync.service';
-import { InputCheck } from './validation';
+import { InputCheck } from './input-check';
 
 export interface ResolvePaymentCommand {
   paymentId: string;

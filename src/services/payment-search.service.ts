@@ -7,7 +7,7 @@ import { RefundStatus } from '../domain/refund-status';
 import { Refund } from '../entities/refund.entity';
 import { WebhookDelivery } from '../entities/webhook-delivery.entity';
 import { WebhookEndpoint } from '../entities/webhook-endpoint.entity';
-import { shopScope } from './context';
+import { shopScope } from './use-case-context';
 
 export interface PaymentSearchFilter {
   status?: PaymentStatus | null;

@@ -10,13 +10,13 @@ import type { ProviderPaymentState } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
 import { auditError } from './audit.service';
 import type { ConfigCache } from './config-cache';
-import { inTransaction, seesShop, type Origin, type UseCaseContext } from './context';
+import { inTransaction, seesShop, type Origin, type UseCaseContext } from './use-case-context';
 import type { PaymentEventsService } from './payment-events.service';
 import type { PaymentLifecycle } from './payment-lifecycle.service';
 import type { PaymentReadsService } from './payment-reads.service';
 import { callProvider, type CallOutcome } from './provider-outcome';
-import { routingFor } from './routing';
-import { runLimited } from './run-limited';
+import { routingFor } from './provider-routing';
+import { runLimited } from './limited-concurrency';
 
 /** Who asks for a status check: a caller through the API, or the reconciler. */
 export type CheckOrigin = Origin & { requestId: string };

@@ -9,13 +9,13 @@ import { Refund } from '../entities/refund.entity';
 import { RefundStatus } from '../domain/refund-status';
 import { ErrorCode } from '../errors';
 import type { Logger } from '../logger';
-import { inTransaction } from './context';
+import { inTransaction } from './use-case-context';
 import type { PaymentEventsService } from './payment-events.service';
 import type { PaymentLifecycle } from './payment-lifecycle.service';
 import type { PaymentStatusSyncService } from './payment-status-sync.service';
 import type { RefundLifecycle } from './refund-lifecycle.service';
 import type { RefundService } from './refund.service';
-import { runLimited } from './run-limited';
+import { runLimited } from './limited-concurrency';
 
 export interface ReconcilerSettings {
   tickMs: number;

@@ -6,7 +6,7 @@ import type { Payment } from '../entities/payment.entity';
 import { Refund } from '../entities/refund.entity';
 import type { UserError } from '../errors';
 import type { AuditChange, AuditService } from './audit.service';
-import type { Origin } from './context';
+import type { Origin } from './use-case-context';
 import type { PaymentEventsService } from './payment-events.service';
 
 /** The fields a new refund is recorded with; it starts PENDING, its amount reserved. */

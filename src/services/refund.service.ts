@@ -13,13 +13,13 @@ import type { PaymentProvider, RefundResult as ProviderRefundResult } from '../p
 import type { ProviderRegistry } from '../providers/registry';
 import { auditError } from './audit.service';
 import type { ConfigCache } from './config-cache';
-import { inTransaction, originOf, seesShop, type Origin, type UseCaseContext } from './context';
-import { digest, IdempotentRequests } from './idempotency';
+import { inTransaction, originOf, seesShop, type Origin, type UseCaseContext } from './use-case-context';
+import { digest, IdempotentRequests } from './idempotent-requests';
 import { callProvider, outcomeError, type CallOutcome } from './provider-outcome';
 import type { PaymentEventsService } from './payment-events.service';
 import type { NewRefund, RefundLifecycle, RefundMove } from './refund-lifecycle.service';
-import { routingFor } from './routing';
-import { InputCheck } from './validation';
+import { routingFor } from './provider-routing';
+import { InputCheck } from './input-check';
 
 export interface RefundCommand {
   shopId: number;

@@ -1,4 +1,4 @@
-import { seesShop, type Actor } from './context';
+import { seesShop, type Actor } from './use-case-context';
 import type { StatusChange } from './payment-events.service';
 
 /**

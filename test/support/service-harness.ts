@@ -25,7 +25,7 @@ import {
 } from '../../src/providers/provider';
 import { ProviderRegistry } from '../../src/providers/registry';
 import { createServices, type Services } from '../../src/services';
-import type { Actor, UseCaseContext } from '../../src/services/context';
+import type { Actor, UseCaseContext } from '../../src/services/use-case-context';
 import { createTestDatabase } from './database';
 import { TEST_ENCRYPTION_KEYS } from './gateway';
 

@@ -11,7 +11,7 @@ import {
 import { WebhookDelivery } from '../../entities/webhook-delivery.entity';
 import { WebhookEndpoint } from '../../entities/webhook-endpoint.entity';
 import { ErrorCode, userError, type UserError } from '../../errors';
-import { inTransaction, type UseCaseContext } from '../context';
+import { inTransaction, type UseCaseContext } from '../use-case-context';
 import { changeDeliveryStatus } from './webhook-delivery-lifecycle';
 import { isUuid, type WebhookEndpointService } from './webhook-endpoint.service';
 

@@ -6,8 +6,8 @@ import { WebhookEndpointAction } from '../../entities/webhook-endpoint-log.entit
 import { ErrorCode, userError, type UserError } from '../../errors';
 import { checkWebhookUrl, UnsafeWebhookTargetError, type AddressLookup, type WebhookTargetPolicy } from '../../security/webhook-target';
 import type { AuditService } from '../audit.service';
-import { inTransaction, type UseCaseContext } from '../context';
-import { DESCRIPTION_MAX_LENGTH, InputCheck } from '../validation';
+import { inTransaction, type UseCaseContext } from '../use-case-context';
+import { DESCRIPTION_MAX_LENGTH, InputCheck } from '../input-check';
 import { failPendingDeliveries } from './webhook-delivery-lifecycle';
 import { generateWebhookSecret } from './webhook-signing';
 

@@ -6,7 +6,7 @@ import { Payment } from '../../entities/payment.entity';
 import { Refund } from '../../entities/refund.entity';
 import { WebhookDelivery } from '../../entities/webhook-delivery.entity';
 import { WebhookEndpoint } from '../../entities/webhook-endpoint.entity';
-import { inTransaction } from '../context';
+import { inTransaction } from '../use-case-context';
 import { decodePosition, encodePosition } from '../outbox-reader';
 import type { PaymentEventsService } from '../payment-events.service';
 import { paymentStatusChangedBody, refundStatusChangedBody } from './webhook-body';

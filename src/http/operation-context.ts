@@ -1,7 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { GraphQLContext } from '../graphql-context';
 import { requestLogger, type Logger } from '../logger';
-import type { Actor } from '../services/context';
+import type { Actor } from '../services/use-case-context';
 import type { Services } from '../services';
 
 /** What every operation's context is made from, whichever transport brought it. */

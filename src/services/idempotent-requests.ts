@@ -2,8 +2,8 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { createHash } from 'node:crypto';
 import { ErrorCode, userError, type UserError } from '../errors';
-import type { UseCaseContext } from './context';
-import { IDEMPOTENCY_KEY_MAX_LENGTH } from './validation';
+import type { UseCaseContext } from './use-case-context';
+import { IDEMPOTENCY_KEY_MAX_LENGTH } from './input-check';
 
 /** What a use case that takes an idempotency key tells {@link IdempotentRequests} about its rows. */
 export interface IdempotencyRules<Row extends { id: string; requestHash: string }, Result> {
