@@ -1,7 +1,8 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
-import { ADMIN_KEY, recordExchange, SERVICE_KEY, startTestGateway, VIEWER_KEY, type TestGateway } from '../support/gateway';
+import { CREATE_KASPI_PAYMENT, PAYMENT_STATUS } from '../support/documents';
+import { ADMIN_KEY, recordExchange, SERVICE_KEY, VIEWER_KEY, type TestGateway } from '../support/gateway';
+import { startSandboxedGateway } from '../support/sandbox';
 
 const BATCH = 16;
 const RUNS = 640;
@@ -192,17 +193,14 @@ describe(`${BATCH * RUNS} generated calls to every query and mutation`, () => {
 
   beforeAll(async () => {
     process.on('unhandledRejection', onUnhandled);
-    gw = await startTestGateway({ RECONCILE_TICK_MS: '1000', POLL_FAST_INTERVAL_MS: '600000', POLL_SLOW_INTERVAL_MS: '600000' });
-    const sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
-    for (const shopId of CONFIGURED_SHOPS) {
-      const result = await gw.gql(`mutation { createConfig(input: { shopId: ${shopId}, organizationBin: "${VALID_BINS[shopId - 1]}", deviceToken: "8e7d6c5b-4a39-4281-9f0e-d${shopId}c2b1a09f8e" }) { errors { code } } }`);
-      expect(result.data.createConfig.errors).toEqual([]);
-    }
+    const shops = CONFIGURED_SHOPS.map((shopId) => ({ shopId, organizationBin: VALID_BINS[shopId - 1], deviceToken: `8e7d6c5b-4a39-4281-9f0e-d${shopId}c2b1a09f8e` }));
+    const started = await startSandboxedGateway(shops, { RECONCILE_TICK_MS: '1000', POLL_FAST_INTERVAL_MS: '600000', POLL_SLOW_INTERVAL_MS: '600000' });
+    gw = started.gw;
     for (let index = 0; index < 3; index += 1) {
-      const created = await gw.gql(`mutation { createKaspiPayment(input: { shopId: 1, amount: 1000, phone: "77015211545" }) { payment { externalId } } }`);
+      const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 1, amount: 1000, phone: '77015211545' } });
       const externalId = created.data.createKaspiPayment.payment.externalId as string;
-      await sandbox.confirm(externalId);
-      const status = await gw.gql(`{ paymentStatus(externalId: "${externalId}") { status } }`);
+      await started.sandbox.confirm(externalId);
+      const status = await gw.gql(PAYMENT_STATUS, { externalId });
       expect(status.data.paymentStatus.status).toBe('PROCESSED');
       processed.push(externalId);
     }

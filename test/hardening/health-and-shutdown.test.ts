@@ -2,9 +2,10 @@ import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/db/embedded-database';
-import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import type { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
 import { createTestDatabase, type TestDatabase } from '../support/database';
 import { ADMIN_KEY, eventually, recordExchange, startTestGateway, type TestGateway } from '../support/gateway';
+import { routeShop, sandboxOf } from '../support/sandbox';
 
 /** A TCP relay to the database that can stop passing bytes on, as a database that hangs would. */
 class DatabaseRelay {
@@ -62,7 +63,7 @@ describe('health probes and stopping', () => {
       READINESS_TIMEOUT_MS: '300',
       RECONCILE_TICK_MS: '60000',
     });
-    sandbox = new SandboxControlClient(`${gw.url}/sandbox/kaspi`, { controlToken: gw.gateway.sandbox!.controlToken });
+    sandbox = sandboxOf(gw);
   });
 
   afterAll(async () => {
@@ -98,7 +99,7 @@ describe('health probes and stopping', () => {
   });
 
   it('on stop answers the request in flight with what Kaspi said, closes subscriptions with 1001 and then refuses connections', async () => {
-    await gw.gql(`mutation { createConfig(input: { shopId: 81, organizationBin: "210440028324", deviceToken: "b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e" }) { errors { code } } }`);
+    await routeShop(gw, { shopId: 81, organizationBin: '210440028324', deviceToken: 'b1c2d3e4-f5a6-4b7c-8d9e-0f1a2b3c4d5e' });
     const subscriber = new WebSocket(gw.wsUrl, 'graphql-transport-ws');
     const closed = new Promise<number>((resolve) => subscriber.once('close', resolve));
     await new Promise<void>((resolve) => {
