@@ -1,25 +1,18 @@
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, reachablePostgres, type TestDatabase } from '../support/database';
+import { CREATE_KASPI_PAYMENT, PAYMENT, PAYMENT_STATUS_CHANGED, REFUND } from '../support/documents';
 import { collect, eventually, startTestGateway, type TestGateway } from '../support/gateway';
+import { routeShop } from '../support/sandbox';
 
-const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`;
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id status } errors { code } } }`;
-const STATUS = `query ($id: ID!) { payment(id: $id) { status } }`;
-const CHANGES = `subscription ($shopId: Int, $since: DateTime) { paymentStatusChanged(shopId: $shopId, since: $since) { id previousStatus status changedAt payment { id } } }`;
+const ROUTING = { organizationBin: '891027350515', deviceToken: '66cbf4e5-0193-45f3-8d97-362c98374466' };
 
 interface Change {
   paymentStatusChanged: { id: string; previousStatus: string | null; status: string; changedAt: string; payment: { id: string } };
 }
 
-async function routeShop(gw: TestGateway, shopId: number): Promise<void> {
-  const created = await gw.gql(CREATE_CONFIG, { input: { shopId, organizationBin: '891027350515', deviceToken: '66cbf4e5-0193-45f3-8d97-362c98374466' } });
-  expect(created.data.createConfig.errors).toEqual([]);
-}
-
 async function createPayment(gw: TestGateway, shopId: number, amount = 100): Promise<{ id: string; externalId: string }> {
-  const created = await gw.gql(CREATE, { input: { shopId, amount, phone: '77015211545' } });
+  const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId, amount, phone: '77015211545' } });
   expect(created.data.createKaspiPayment.errors).toEqual([]);
   return created.data.createKaspiPayment.payment;
 }
@@ -53,7 +46,7 @@ describe('status changes reach subscribers whatever the transaction counter and 
 
   it('delivers every change once and in order, live and replayed, while transaction ids and sequence numbers cross a power of ten', async () => {
     const SHOP = 61;
-    await routeShop(gw, SHOP);
+    await routeShop(gw, { shopId: SHOP, ...ROUTING });
     const sql = <T>(query: string) => gw.gateway.orm.em.fork().getConnection().execute<T[]>(query);
     const currentXid = async () => Number((await sql<{ xid: string }>('select pg_current_xact_id()::text as xid'))[0].xid);
     const startXid = await currentXid();
@@ -72,7 +65,7 @@ describe('status changes reach subscribers whatever the transaction counter and 
     await sql(`select setval('payment_event_id_seq', ${seqBoundary - 4})`);
 
     const startedAt = new Date();
-    const live = collect<Change>(gw.subscribe(), CHANGES, { shopId: SHOP });
+    const live = collect<Change>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: SHOP });
     await subscribed(gw, 1);
     const payments: Array<{ id: string; externalId: string }> = [];
     const written = async () =>
@@ -95,14 +88,14 @@ describe('status changes reach subscribers whatever the transaction counter and 
     else console.info(`transaction ids left as they are: the next power of ten is ${xidBoundary - startXid} transactions away`);
 
     for (const { id } of payments) {
-      await eventually(async () => ((await gw.gql(STATUS, { id })).data.payment.status === 'PROCESSED' ? true : undefined), 20_000, 'a payment to be paid');
+      await eventually(async () => ((await gw.gql(PAYMENT, { id })).data.payment.status === 'PROCESSED' ? true : undefined), 20_000, 'a payment to be paid');
     }
     const seen = await live.waitFor((events) => events.length >= payments.length * 2, 20_000);
     await gw.gateway.services.events.drain();
     expect(new Set(ids(seen)).size).toBe(seen.length);
     for (const { id } of payments) expect(ofPayment(seen, id), `changes of ${id}`).toEqual(['WAITING', 'PROCESSED']);
 
-    const replay = collect<Change>(gw.subscribe(), CHANGES, { shopId: SHOP, since: new Date(startedAt.getTime() - 1_000).toISOString() });
+    const replay = collect<Change>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: SHOP, since: new Date(startedAt.getTime() - 1_000).toISOString() });
     const replayed = await replay.waitFor((events) => events.length >= seen.length, 20_000);
     expect(ids(replayed)).toEqual([...ids(seen)].sort((a, b) => Number(BigInt(a) - BigInt(b))));
     expect(new Set(ids(replayed))).toEqual(new Set(ids(seen)));
@@ -110,14 +103,14 @@ describe('status changes reach subscribers whatever the transaction counter and 
 
   it("writes a refund's status changes to the outbox for its readers, and keeps them from paymentStatusChanged subscribers", async () => {
     const SHOP = 63;
-    await routeShop(gw, SHOP);
+    await routeShop(gw, { shopId: SHOP, ...ROUTING });
     const reader = gw.gateway.services.events.reader;
     const start = await reader.head(gw.gateway.orm.em.fork());
-    const live = collect<Change>(gw.subscribe(), CHANGES, { shopId: SHOP });
+    const live = collect<Change>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: SHOP });
     await subscribed(gw, 2);
     const payment = await createPayment(gw, SHOP);
     gw.gateway.sandbox!.simulateCustomer(payment.externalId, 'confirm');
-    await eventually(async () => ((await gw.gql(STATUS, { id: payment.id })).data.payment.status === 'PROCESSED' ? true : undefined), 20_000, 'the payment to be paid');
+    await eventually(async () => ((await gw.gql(PAYMENT, { id: payment.id })).data.payment.status === 'PROCESSED' ? true : undefined), 20_000, 'the payment to be paid');
     const refunded = await gw.gql(REFUND, { input: { shopId: SHOP, externalId: payment.externalId, amount: 40 } });
     expect(refunded.data.refund.errors).toEqual([]);
     const refundId = refunded.data.refund.refund.id;
@@ -161,7 +154,7 @@ describe('status changes while other sessions hold transactions open (skipped wh
     elsewhere = await createTestDatabase(postgres);
     own = await createTestDatabase(postgres);
     gw = await startTestGateway({ DATABASE_URL: own.url!, DATABASE_POOL_MAX: '10' });
-    await routeShop(gw, SHOP);
+    await routeShop(gw, { shopId: SHOP, ...ROUTING });
   }, 120_000);
 
   afterAll(async () => {
@@ -177,7 +170,7 @@ describe('status changes while other sessions hold transactions open (skipped wh
     await other.query('begin');
     await other.query('select pg_current_xact_id()');
 
-    const live = collect<Change>(gw.subscribe(), CHANGES, { shopId: SHOP });
+    const live = collect<Change>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: SHOP });
     await subscribed(gw, 1);
     const payment = await createPayment(gw, SHOP);
     const committedAt = Date.now();
@@ -192,7 +185,7 @@ describe('status changes while other sessions hold transactions open (skipped wh
   it('delivers the changes after a gap while the gap stays open, then the late change once when it commits', async (ctx) => {
     if (!postgres) ctx.skip();
     const earlier = await createPayment(gw, SHOP, 201);
-    const live = collect<Change>(gw.subscribe(), CHANGES, { shopId: SHOP });
+    const live = collect<Change>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: SHOP });
     await subscribed(gw, 2);
 
     // A writer of the gateway's own database takes a sequence number and does not commit yet.

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CREATE_KASPI_PAYMENT } from '../support/documents';
 import { ADMIN_KEY, collect, eventually, SERVICE_KEY, startTestGateway, VIEWER_KEY, type TestGateway } from '../support/gateway';
+import { routeShop } from '../support/sandbox';
 
 const SHOP = 71;
 const EVENTS = 450;
@@ -20,9 +22,8 @@ describe('a since replay is bounded: by a window, by a number of changes and by 
 
   beforeAll(async () => {
     gw = await startTestGateway({ EVENT_REPLAY_MAX_EVENTS: '250', RATE_LIMIT_READS: '4', RATE_LIMIT_WINDOW_SECONDS: '3600' });
-    const config = await gw.gql(`mutation { createConfig(input: { shopId: ${SHOP}, organizationBin: "891027350515", deviceToken: "66cbf4e5-0193-45f3-8d97-362c98374466" }) { errors { code } } }`);
-    expect(config.data.createConfig.errors).toEqual([]);
-    const created = await gw.gql(`mutation { createKaspiPayment(input: { shopId: ${SHOP}, amount: 10, phone: "77015211545" }) { payment { id externalId } } }`);
+    await routeShop(gw, { shopId: SHOP, organizationBin: '891027350515', deviceToken: '66cbf4e5-0193-45f3-8d97-362c98374466' });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 10, phone: '77015211545' } });
     const { id, externalId } = created.data.createKaspiPayment.payment;
     since = new Date(Date.now() - 60_000).toISOString();
     // A long history of one payment, written straight into the outbox.
