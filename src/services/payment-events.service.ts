@@ -61,6 +61,8 @@ export class PaymentEventsService {
   private position: OutboxPosition = { after: '0', gaps: [] };
   private timer: NodeJS.Timeout | null = null;
   private running = false;
+  /** Live subscriptions on this instance; with none, the tail has nobody to load payments for. */
+  private liveSubscriptions = 0;
   private tailing: Promise<void> | null = null;
   private wakeRequested = false;
 
@@ -208,6 +210,7 @@ export class PaymentEventsService {
       // live hands over every event the tail has not read yet.
       let pending = iterator.next();
       const liveFrom = this.position;
+      this.liveSubscriptions += 1;
       // Only replayed events the live side may still hand over need remembering.
       const replayed = new Set<bigint>();
       try {
@@ -233,6 +236,8 @@ export class PaymentEventsService {
       } catch (error) {
         stop(error);
         return;
+      } finally {
+        this.liveSubscriptions -= 1;
       }
       stop();
     });
@@ -325,7 +330,9 @@ export class PaymentEventsService {
     if (batch.abandonedGaps > 0) {
       this.logger.warn({ gaps: batch.abandonedGaps }, 'outbox gaps never filled within the window; given up');
     }
-    const changes = await this.withPayments(em, batch.events.filter(isPaymentChange));
+    // Only subscribers need the payments. One that registers after this check takes the position
+    // below, set without an await in between, so it never expects these changes.
+    const changes = this.liveSubscriptions > 0 ? await this.withPayments(em, batch.events.filter(isPaymentChange)) : [];
     // No await from here on: a subscriber registering now sees either the old position and these
     // changes, or the new position and not them.
     this.position = batch.position;
