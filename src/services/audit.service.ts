@@ -107,20 +107,34 @@ export class AuditService {
     return em.find(PaymentLog, where, { orderBy: { id: 'desc' }, limit });
   }
 
+  /**
+   * The fields of the row {@link payment} would add, for a writer that inserts it in the same
+   * statement as the change it records.
+   */
+  paymentRow(em: EntityManager, payment: Payment, change: AuditChange, origin: Origin): Partial<PaymentLog> {
+    return rowFields(em, { ...paymentSubject(payment), ...change }, origin);
+  }
+
   private write(
     tx: EntityManager,
     row: ConfigSubject & AuditChange & { externalId?: string | null; paymentId?: string | null; refundId?: string | null },
     origin: Origin,
   ): void {
-    const { operation, ...fields } = row;
-    const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
-    tx.persist(
-      tx.create(PaymentLog, {
-        ...fittedToColumns(tx, { ...given, operationType: operation, actor: origin.actor, requestId: origin.requestId }),
-        createdAt: new Date(),
-      } as PaymentLog),
-    );
+    tx.persist(tx.create(PaymentLog, rowFields(tx, row, origin) as PaymentLog));
   }
+}
+
+function rowFields(
+  em: EntityManager,
+  row: ConfigSubject & AuditChange & { externalId?: string | null; paymentId?: string | null; refundId?: string | null },
+  origin: Origin,
+): Partial<PaymentLog> {
+  const { operation, ...fields } = row;
+  const given = Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+  return {
+    ...fittedToColumns(em, { ...given, operationType: operation, actor: origin.actor, requestId: origin.requestId }),
+    createdAt: new Date(),
+  } as Partial<PaymentLog>;
 }
 
 /**

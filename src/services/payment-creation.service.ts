@@ -75,7 +75,8 @@ export class PaymentCreationService {
    * a QR code, a payment link), routed by the shop's configuration.
    *
    * In three steps, none holding a transaction across the provider call: record the payment as
-   * PENDING and commit; call the provider; record what came back. A retry with the same
+   * PENDING, durably; call the provider; record what came back, durably before the answer. Each
+   * record is one statement. A retry with the same
    * idempotency key returns the first result and never creates a second payment.
    *
    * @example
@@ -95,48 +96,44 @@ export class PaymentCreationService {
     // A remote invoice hashes as it did before methods existed, so that its earlier keys still replay.
     const asked = input.method === PaymentMethod.KASPI_REMOTE ? {} : { method: input.method ?? null, email };
     const requestHash = digest({ shopId, amount, phone, message, ...asked });
-    const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
-    if (earlier) return earlier;
 
     const config = await this.configs.get(ctx.em, shopId);
     const refusal = this.refuseConfig(shopId, config);
-    if (refusal || !config) {
-      await this.auditRefusal(ctx, shopId, config, amount, refusal!);
-      return { payment: null, errors: [refusal!] };
-    }
-    const provider = this.registry.get(config.provider);
-    const chosen = chooseMethod(provider, input.method ?? null, { phone });
-    if (typeof chosen !== 'string') {
-      await this.auditRefusal(ctx, shopId, config, amount, chosen);
-      return { payment: null, errors: [chosen] };
+    const provider = config && !refusal ? this.registry.get(config.provider) : null;
+    const chosen = provider ? chooseMethod(provider, input.method ?? null, { phone }) : refusal!;
+    if (!config || !provider || typeof chosen !== 'string') {
+      // A retry is answered as its first request was, whatever the shop's configuration says now.
+      const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
+      if (earlier) return earlier;
+      await this.auditRefusal(ctx, shopId, config, amount, chosen as UserError);
+      return { payment: null, errors: [chosen as UserError] };
     }
     const method = chosen;
 
     // The attempt is audited before the call: a crash during it still leaves a trace of a call
-    // that may have reached the provider.
-    const opened = await this.idempotency.insertOnce(ctx, idempotencyKey, requestHash, () =>
-      inTransaction(ctx.em, async (tx) =>
-        this.lifecycle.open(
-          tx,
-          {
-            shopId,
-            provider: provider.id,
-            organizationBin: config.organizationBin,
-            deviceToken: config.deviceToken,
-            amount,
-            method,
-            phoneMasked: phone ? maskPhone(phone) : '',
-            message,
-            callerId: ctx.actor.callerId,
-            idempotencyKey,
-            requestHash,
-          },
-          originOf(ctx),
-        ),
-      ),
+    // that may have reached the provider. A key used before writes nothing and replays the first answer.
+    const payment = await this.lifecycle.openAtOnce(
+      ctx.em,
+      {
+        shopId,
+        provider: provider.id,
+        organizationBin: config.organizationBin,
+        deviceToken: config.deviceToken,
+        amount,
+        method,
+        phoneMasked: phone ? maskPhone(phone) : '',
+        message,
+        callerId: ctx.actor.callerId,
+        idempotencyKey,
+        requestHash,
+      },
+      originOf(ctx),
     );
-    if ('replayed' in opened) return opened.replayed;
-    const payment = opened.inserted;
+    if (!payment) {
+      const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
+      if (!earlier) throw new Error('a payment insert found its idempotency key taken, but no payment under it');
+      return earlier;
+    }
 
     const outcome = await callProvider(() =>
       provider.createPayment({
@@ -150,66 +147,41 @@ export class PaymentCreationService {
         requestId: ctx.requestId,
       }),
     );
-    const saved = await this.recordCreateOutcome(ctx, payment.id, outcome);
+    const saved = await this.recordCreateOutcome(ctx, payment, outcome);
     return { payment: saved, errors: createErrors(saved) };
   }
 
 
-  private async recordCreateOutcome(
-    ctx: UseCaseContext,
-    paymentId: string,
-    outcome: CallOutcome<CreatedPayment>,
-  ): Promise<Payment> {
-    const saved = await inTransaction(ctx.em, async (tx) => {
-      const payment = await tx.findOneOrFail(Payment, { id: paymentId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      let to: PaymentStatus;
-      switch (outcome.kind) {
-        case 'ok':
-          payment.externalId = outcome.value.externalId;
-          payment.providerStatus = outcome.value.providerStatus.slice(0, 64);
-          payment.paymentUrl = outcome.value.paymentUrl ?? null;
-          payment.qrToken = outcome.value.qrToken ?? null;
-          payment.expiresAt = outcome.value.expiresAt ?? null;
-          payment.settlesBy = outcome.value.settlesBy ?? null;
-          payment.pollIntervalMs = outcome.value.pollIntervalMs ?? null;
-          payment.errorCode = null;
-          payment.errorMessage = null;
-          to = outcome.value.recognised ? outcome.value.status : PaymentStatus.WAITING;
-          break;
-        case 'rejected':
-        case 'unavailable': {
-          const error = outcomeError(outcome, 'payment');
-          payment.errorCode = error.code;
-          payment.errorMessage = error.message;
-          payment.providerCode = outcome.providerCode;
-          to = PaymentStatus.FAILED;
-          break;
-        }
-        case 'unknown':
-          payment.errorCode = ErrorCode.PROVIDER_UNAVAILABLE;
-          payment.errorMessage = outcomeError(outcome, 'payment').message;
-          to = PaymentStatus.UNKNOWN;
-          break;
-      }
-      await this.lifecycle.record(
-        tx,
-        payment,
-        {
-          operation: LogOperation.CREATE,
-          amount: payment.amount,
-          ...(payment.providerStatus != null ? { status: payment.providerStatus } : {}),
-          ...auditError(outcome, 'payment'),
-          details: outcome.kind === 'ok' ? null : { outcome: outcome.kind, detail: outcome.detail },
-        },
-        originOf(ctx),
-        to,
-      );
-      // A payment whose create answer was lost is asked about where the provider can find it by our reference.
-      if (outcome.kind === 'ok' || outcome.kind === 'unknown') payment.nextPollAt = this.statusSync.nextCheckAt(payment);
-      return payment;
-    });
+  /**
+   * Records what the create call came back with. The payment is still PENDING unless another path
+   * (a notification, the reconciler) reached it during the call: then in a transaction under its
+   * row lock, which applies the transition table to whatever it holds now; otherwise in one statement.
+   */
+  private async recordCreateOutcome(ctx: UseCaseContext, opened: Payment, outcome: CallOutcome<CreatedPayment>): Promise<Payment> {
+    const { changes, to } = createOutcomeChanges(outcome);
+    const change = {
+      operation: LogOperation.CREATE,
+      amount: opened.amount,
+      ...(changes.providerStatus != null ? { status: changes.providerStatus } : {}),
+      ...auditError(outcome, 'payment'),
+      details: outcome.kind === 'ok' ? null : { outcome: outcome.kind, detail: outcome.detail },
+    };
+    // A payment whose create answer was lost is asked about where the provider can find it by our reference.
+    const pollsAgain = outcome.kind === 'ok' || outcome.kind === 'unknown';
+    const settled = await this.lifecycle.settleCreate(ctx.em, opened, changes, to, change, originOf(ctx), (after) =>
+      pollsAgain ? this.statusSync.nextCheckAt(after) : after.nextPollAt,
+    );
+    const saved =
+      settled ??
+      (await inTransaction(ctx.em, async (tx) => {
+        const payment = await tx.findOneOrFail(Payment, { id: opened.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        Object.assign(payment, changes);
+        await this.lifecycle.record(tx, payment, { ...change, ...(payment.providerStatus != null ? { status: payment.providerStatus } : {}) }, originOf(ctx), to);
+        if (pollsAgain) payment.nextPollAt = this.statusSync.nextCheckAt(payment);
+        return payment;
+      }));
     this.events.wake();
-    // A payment just created has no refunds yet: what the transaction wrote is the whole answer.
+    // A payment just created has no refunds yet: what was written is the whole answer.
     return saved;
   }
 
@@ -258,6 +230,37 @@ function chooseMethod(provider: PaymentProvider, asked: PaymentMethod | null, gi
     return userError(ErrorCode.PAYMENT_METHOD_NOT_SUPPORTED, `${asked} needs the customer's phone`, ['input', 'phone']);
   }
   return asked;
+}
+
+/** What a create call's outcome writes on the payment, and the status it moves to. */
+function createOutcomeChanges(outcome: CallOutcome<CreatedPayment>): { changes: Partial<Payment>; to: PaymentStatus } {
+  switch (outcome.kind) {
+    case 'ok':
+      return {
+        changes: {
+          externalId: outcome.value.externalId,
+          providerStatus: outcome.value.providerStatus.slice(0, 64),
+          paymentUrl: outcome.value.paymentUrl ?? null,
+          qrToken: outcome.value.qrToken ?? null,
+          expiresAt: outcome.value.expiresAt ?? null,
+          settlesBy: outcome.value.settlesBy ?? null,
+          pollIntervalMs: outcome.value.pollIntervalMs ?? null,
+          errorCode: null,
+          errorMessage: null,
+        },
+        to: outcome.value.recognised ? outcome.value.status : PaymentStatus.WAITING,
+      };
+    case 'rejected':
+    case 'unavailable': {
+      const error = outcomeError(outcome, 'payment');
+      return { changes: { errorCode: error.code, errorMessage: error.message, providerCode: outcome.providerCode }, to: PaymentStatus.FAILED };
+    }
+    case 'unknown':
+      return {
+        changes: { errorCode: ErrorCode.PROVIDER_UNAVAILABLE, errorMessage: outcomeError(outcome, 'payment').message },
+        to: PaymentStatus.UNKNOWN,
+      };
+  }
 }
 
 /** The errors a create reports, rebuilt from what the payment recorded: a replay sees the same. */
