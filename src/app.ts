@@ -106,6 +106,7 @@ export async function startGateway(config: AppConfig, options: { logger?: Logger
         reconcilerLastTickAt: () => services.reconciler.lastTickAt,
         webSockets: () => webSockets.counts(),
         outbox: services.events,
+        paymentReads: () => services.paymentReads.cacheFigures(),
       },
       { cacheMs: config.metrics.cacheMs, timeoutMs: config.readinessTimeoutMs },
       logger.child({ component: 'metrics' }),

@@ -4,6 +4,7 @@ import { PaymentStatus } from '../domain/payment-status';
 import { WebhookDeliveryStatus } from '../domain/webhook-delivery';
 import { RefundStatus } from '../domain/refund-status';
 import type { Logger } from '../logger';
+import type { PaymentReadCacheFigures } from '../services/payment-read-cache';
 import { DatabaseFiguresReader, type DatabaseFigures } from './database-figures';
 
 const PREFIX = 'kaspi_gateway_';
@@ -23,6 +24,8 @@ export interface MetricsSources {
   webSockets: () => { connections: number; subscriptions: number };
   /** This instance's reader of the outbox, behind its live subscriptions. */
   outbox: { lagSeconds(): Promise<number>; openGaps(): number };
+  /** The status reads' cache of final payments. */
+  paymentReads: () => PaymentReadCacheFigures & { entries: number };
 }
 
 /**
@@ -139,6 +142,18 @@ export class GatewayMetrics {
       collect() {
         const last = sources.reconcilerLastTickAt();
         this.set(last ? (Date.now() - last.getTime()) / 1000 : -1);
+      },
+    });
+    new Gauge({
+      name: `${PREFIX}payment_read_cache`,
+      help:
+        'Status reads of final payments: hits (answered from memory, the stored version unchanged), loads (read from the database), ' +
+        'validations (statements that checked the versions, each for every read waiting), entries (payments kept); counts since start',
+      labelNames: ['figure'],
+      registers,
+      collect() {
+        const figures = sources.paymentReads();
+        for (const figure of ['hits', 'loads', 'validations', 'entries'] as const) this.set({ figure }, figures[figure]);
       },
     });
     new Gauge({

@@ -13,6 +13,7 @@ import { PaymentLifecycle } from './payment-lifecycle.service';
 import { RefundLifecycle } from './refund-lifecycle.service';
 import { NotificationService } from './notification.service';
 import { PaymentCreationService } from './payment-creation.service';
+import { PaymentReadCache } from './payment-read-cache';
 import { PaymentReadsService } from './payment-reads.service';
 import { PaymentResolutionService } from './payment-resolution.service';
 import { PaymentStatusSyncService } from './payment-status-sync.service';
@@ -41,6 +42,9 @@ export interface Services {
   webhooks: WebhookDispatcher;
 }
 
+/** Final payments kept in memory for status reads (a few MB at most). */
+const FINAL_PAYMENTS_KEPT = 10_000;
+
 /** Wires the services once at start-up; `em` is the root EntityManager, only ever forked. */
 export function createServices(em: EntityManager, config: AppConfig, registry: ProviderRegistry, logger: Logger): Services {
   const audit = new AuditService(config.logsMaxLimit);
@@ -56,7 +60,7 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
   );
   const paymentLifecycle = new PaymentLifecycle(events, audit);
   const refundLifecycle = new RefundLifecycle(events, audit);
-  const paymentReads = new PaymentReadsService();
+  const paymentReads = new PaymentReadsService(new PaymentReadCache(em, { maxEntries: FINAL_PAYMENTS_KEPT }));
   const paymentStatusSync = new PaymentStatusSyncService(
     registry,
     paymentLifecycle,

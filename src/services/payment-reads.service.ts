@@ -3,9 +3,12 @@ import type { PaymentStatus } from '../domain/payment-status';
 import { Payment } from '../entities/payment.entity';
 import { Refund } from '../entities/refund.entity';
 import { seesShop, shopScope, type Actor } from './use-case-context';
+import type { PaymentReadCache, PaymentReadCacheFigures } from './payment-read-cache';
 
 /** Reading payments as they are stored, with their refunds; nothing here asks the provider or writes. */
 export class PaymentReadsService {
+  constructor(private readonly finalPayments: PaymentReadCache) {}
+
   /** With `actor`, a payment of a shop the caller does not see is not found. */
   async findById(em: EntityManager, id: string, actor?: Actor): Promise<Payment | null> {
     if (!/^[0-9a-f-]{36}$/i.test(id)) return null;
@@ -16,6 +19,20 @@ export class PaymentReadsService {
   async findByExternalId(em: EntityManager, externalId: string): Promise<Payment | null> {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(externalId)) return null;
     return loadWithRefunds(em, 'p.external_id = ? order by p.created_at desc', [externalId]);
+  }
+
+  /**
+   * {@link findByExternalId} for status reads: a final payment is answered from memory when a
+   * statement started after this call finds neither it nor its refunds changed since it was kept.
+   */
+  async findByExternalIdForStatus(em: EntityManager, externalId: string): Promise<Payment | null> {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(externalId)) return null;
+    return this.finalPayments.byExternalId(em, externalId);
+  }
+
+  /** What the status reads' cache of final payments has done, for metrics. */
+  cacheFigures(): PaymentReadCacheFigures & { entries: number } {
+    return this.finalPayments.stats();
   }
 
   /** The payment a caller created under this idempotency key, if any. */

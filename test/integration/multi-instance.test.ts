@@ -11,6 +11,7 @@ import WebSocket from 'ws';
 
 const SHOP = 101;
 const MIN_POLL_INTERVAL_MS = 1_000;
+const METRICS_TOKEN = 'test-metrics-token-0123456789';
 
 const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
 const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id } errors { code } } }`;
@@ -39,6 +40,7 @@ describe('several gateway instances on one PostgreSQL (skipped where no PostgreS
         ...(redis ? { REDIS_URL: 'redis://127.0.0.1:6379' } : {}),
         KASPI_MODE: 'direct',
         KASPI_BASE_URL: sandbox.url,
+        METRICS_TOKEN,
         RECONCILE_TICK_MS: '100',
         POLL_FAST_INTERVAL_MS: String(MIN_POLL_INTERVAL_MS),
         POLL_MIN_INTERVAL_MS: String(MIN_POLL_INTERVAL_MS),
@@ -105,6 +107,43 @@ describe('several gateway instances on one PostgreSQL (skipped where no PostgreS
     expect(sandbox.sandbox.payment(externalId)?.refundedAmount).toBe(100);
   });
 
+  it('answers a final payment from A with a refund made through B the moment B has answered, from memory while nothing changes', async (ctx) => {
+    if (!postgres) ctx.skip();
+    const FULL_STATUS = `query ($externalId: String!) { paymentStatus(externalId: $externalId) { id status refundedAmount refundableAmount refunds { id amount status } } }`;
+    const created = await gql(b.graphqlUrl, CREATE, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
+    const { id, externalId } = created.data.createKaspiPayment.payment;
+    sandbox.sandbox.simulateCustomer(externalId, 'confirm');
+    await eventually(async () => ((await gql(b.graphqlUrl, STATUS, { id })).data.payment.status === 'PROCESSED' ? true : undefined));
+
+    const kept = await gql(a.graphqlUrl, FULL_STATUS, { externalId });
+    expect(kept.data.paymentStatus).toEqual({ id, status: 'PROCESSED', refundedAmount: 0, refundableAmount: 100, refunds: [] });
+    const before = await readCacheFigures(a.url);
+    const again = await gql(a.graphqlUrl, FULL_STATUS, { externalId });
+    expect(again.data.paymentStatus).toEqual(kept.data.paymentStatus);
+    const afterHit = await readCacheFigures(a.url);
+    expect(afterHit.hits).toBe(before.hits + 1);
+    expect(afterHit.loads).toBe(before.loads);
+
+    // No waiting between B's answer and A's read: whatever B committed is in A's very next answer.
+    let reserved = 0;
+    for (const amount of [30, 20]) {
+      const refunded = await gql(b.graphqlUrl, REFUND, { input: { shopId: SHOP, externalId, amount } }, SERVICE_KEY);
+      expect(refunded.data.refund.errors).toEqual([]);
+      reserved += amount;
+      const seen = (await gql(a.graphqlUrl, FULL_STATUS, { externalId })).data.paymentStatus;
+      expect(seen.refunds.map((refund: { id: string }) => refund.id)).toContain(refunded.data.refund.refund.id);
+      // Whether a refund has settled yet or not, what it holds back is already out of what is left.
+      expect(seen.refundableAmount).toBe(100 - reserved);
+      const succeeded = seen.refunds.filter((refund: { status: string }) => refund.status === 'SUCCEEDED');
+      expect(seen.refundedAmount).toBe(succeeded.reduce((sum: number, refund: { amount: number }) => sum + refund.amount, 0));
+    }
+    const final = await gql(a.graphqlUrl, FULL_STATUS, { externalId });
+    expect(final.data.paymentStatus.refundedAmount + final.data.paymentStatus.refundableAmount).toBe(100);
+    expect(final.data.paymentStatus.refunds).toHaveLength(2);
+    const afterRefunds = await readCacheFigures(a.url);
+    expect(afterRefunds.loads).toBeGreaterThanOrEqual(afterHit.loads + 2);
+  });
+
   it('lets B finish what A held when A is killed, without polling any payment faster than Kaspi allows', async (ctx) => {
     if (!postgres) ctx.skip();
     const ids: Array<{ id: string; externalId: string }> = [];
@@ -152,3 +191,11 @@ describe('the embedded database', () => {
     }
   }, 60_000);
 });
+
+/** The status cache's figures from an instance's metrics. */
+async function readCacheFigures(url: string): Promise<{ hits: number; loads: number }> {
+  const response = await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } });
+  const text = await response.text();
+  const figure = (name: string) => Number(new RegExp(`^kaspi_gateway_payment_read_cache\\{figure="${name}"\\} (\\S+)$`, 'm').exec(text)?.[1]);
+  return { hits: figure('hits'), loads: figure('loads') };
+}
