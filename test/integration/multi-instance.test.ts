@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKaspiSandbox } from '../../src/sandbox/kaspi-sandbox.server';
 import { createTestDatabase, reachablePostgres, redisAnswers, type TestDatabase } from '../support/database';
+import { CREATE_CONFIG, CREATE_KASPI_PAYMENT, PAYMENT, PAYMENT_STATUS, PAYMENT_STATUS_CHANGED, REFUND } from '../support/documents';
 import { collect, eventually, SERVICE_KEY, ADMIN_KEY } from '../support/gateway';
 import { gql, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
 import { createClient } from 'graphql-ws';
@@ -12,10 +13,6 @@ import WebSocket from 'ws';
 const SHOP = 101;
 const MIN_POLL_INTERVAL_MS = 1_000;
 const METRICS_TOKEN = 'test-metrics-token-0123456789';
-
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id } errors { code } } }`;
-const STATUS = `query ($id: ID!) { payment(id: $id) { status } }`;
 
 describe('several gateway instances on one PostgreSQL (skipped where no PostgreSQL server answers)', () => {
   let postgres: string | null = null;
@@ -53,7 +50,7 @@ describe('several gateway instances on one PostgreSQL (skipped where no PostgreS
     };
     a = await startGatewayProcess(env('a'), 'instance-a');
     b = await startGatewayProcess(env('b'), 'instance-b');
-    const config = await gql(a.graphqlUrl, `mutation { createConfig(input: { shopId: ${SHOP}, organizationBin: "891027350515", deviceToken: "2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f" }) { errors { code } } }`);
+    const config = await gql(a.graphqlUrl, CREATE_CONFIG, { input: { shopId: SHOP, organizationBin: '891027350515', deviceToken: '2c3d4e5f-6a7b-4c8d-9e0f-1a2b3c4d5e6f' } });
     expect(config.data.createConfig.errors).toEqual([]);
   }, 120_000);
 
@@ -68,12 +65,12 @@ describe('several gateway instances on one PostgreSQL (skipped where no PostgreS
   it('shows a subscriber on A the change of a payment created and resolved through B', async (ctx) => {
     if (!postgres) ctx.skip();
     const client = createClient({ url: a.graphqlUrl.replace(/^http/, 'ws'), webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${ADMIN_KEY}` }, retryAttempts: 0 });
-    const subscriber = collect<any>(client, `subscription { paymentStatusChanged(shopId: ${SHOP}) { status payment { id } } }`);
+    const subscriber = collect<any>(client, PAYMENT_STATUS_CHANGED, { shopId: SHOP });
     await new Promise((resolve) => setTimeout(resolve, 300));
-    const created = await gql(b.graphqlUrl, CREATE, { input: { shopId: SHOP, amount: 10, phone: '77015211545' } });
+    const created = await gql(b.graphqlUrl, CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 10, phone: '77015211545' } });
     const { id, externalId } = created.data.createKaspiPayment.payment;
     sandbox.sandbox.simulateCustomer(externalId, 'confirm');
-    await gql(b.graphqlUrl, `query ($id: String!) { paymentStatus(externalId: $id) { status } }`, { id: externalId });
+    await gql(b.graphqlUrl, PAYMENT_STATUS, { externalId });
     const events = await subscriber.waitFor((seen) => seen.some((event) => event.paymentStatusChanged.status === 'PROCESSED'));
     expect(events.filter((event) => event.paymentStatusChanged.payment.id === id).map((event) => event.paymentStatusChanged.status)).toEqual([
       'WAITING',
@@ -88,7 +85,7 @@ describe('several gateway instances on one PostgreSQL (skipped where no PostgreS
     const before = sandbox.sandbox.snapshot().counters.create ?? 0;
     const input = { shopId: SHOP, amount: 11, phone: '77015211545', idempotencyKey: 'split-across-instances' };
     const results = await Promise.all(
-      Array.from({ length: 40 }, (_, i) => gql((i % 2 ? a : b).graphqlUrl, CREATE, { input }, SERVICE_KEY)),
+      Array.from({ length: 40 }, (_, i) => gql((i % 2 ? a : b).graphqlUrl, CREATE_KASPI_PAYMENT, { input }, SERVICE_KEY)),
     );
     expect(new Set(results.map((result) => result.data.createKaspiPayment.payment.id)).size).toBe(1);
     expect((sandbox.sandbox.snapshot().counters.create ?? 0) - before).toBe(1);
@@ -96,10 +93,10 @@ describe('several gateway instances on one PostgreSQL (skipped where no PostgreS
 
   it('never refunds above the amount with concurrent refunds split across A and B', async (ctx) => {
     if (!postgres) ctx.skip();
-    const created = await gql(a.graphqlUrl, CREATE, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
+    const created = await gql(a.graphqlUrl, CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
     const { id, externalId } = created.data.createKaspiPayment.payment;
     sandbox.sandbox.simulateCustomer(externalId, 'confirm');
-    await eventually(async () => ((await gql(a.graphqlUrl, STATUS, { id })).data.payment.status === 'PROCESSED' ? true : undefined));
+    await eventually(async () => ((await gql(a.graphqlUrl, PAYMENT, { id })).data.payment.status === 'PROCESSED' ? true : undefined));
     const results = await Promise.all(
       Array.from({ length: 30 }, (_, i) => gql((i % 2 ? a : b).graphqlUrl, REFUND, { input: { shopId: SHOP, externalId, amount: 10 } }, SERVICE_KEY)),
     );
@@ -148,7 +145,7 @@ describe('several gateway instances on one PostgreSQL (skipped where no PostgreS
     if (!postgres) ctx.skip();
     const ids: Array<{ id: string; externalId: string }> = [];
     for (let i = 0; i < 30; i += 1) {
-      const created = await gql((i % 2 ? a : b).graphqlUrl, CREATE, { input: { shopId: SHOP, amount: 20 + i, phone: '77015211545' } });
+      const created = await gql((i % 2 ? a : b).graphqlUrl, CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 20 + i, phone: '77015211545' } });
       ids.push(created.data.createKaspiPayment.payment);
     }
     await new Promise((resolve) => setTimeout(resolve, 1_500));
@@ -156,7 +153,7 @@ describe('several gateway instances on one PostgreSQL (skipped where no PostgreS
     for (const { externalId } of ids) sandbox.sandbox.simulateCustomer(externalId, 'confirm');
     await eventually(async () => {
       for (const { id } of ids) {
-        if ((await gql(b.graphqlUrl, STATUS, { id })).data.payment.status !== 'PROCESSED') return undefined;
+        if ((await gql(b.graphqlUrl, PAYMENT, { id })).data.payment.status !== 'PROCESSED') return undefined;
       }
       return true;
     }, 30_000, 'B to see every payment paid');
