@@ -16,6 +16,8 @@ export enum ErrorCode {
   NOT_FOUND = 'NOT_FOUND',
   /** The shop's provider cannot take a payment by this method, or the method lacks what it needs (a phone, an e-mail). */
   PAYMENT_METHOD_NOT_SUPPORTED = 'PAYMENT_METHOD_NOT_SUPPORTED',
+  /** The refund named by an id does not exist, or belongs to a shop the caller does not see. */
+  REFUND_NOT_FOUND = 'REFUND_NOT_FOUND',
 }
 
 export interface UserError {
@@ -63,8 +65,4 @@ export function forbidden(): GraphQLError {
   return new GraphQLError('This API key is not allowed to do that', {
     extensions: { code: 'FORBIDDEN', http: { status: 403 } },
   });
-}
-
-export function badUserInput(message: string): GraphQLError {
-  return new GraphQLError(message, { extensions: { code: 'BAD_USER_INPUT' } });
 }

@@ -54,7 +54,7 @@ export class PaymentCreationService {
     private readonly lifecycle: PaymentLifecycle,
     private readonly audit: AuditService,
     private readonly events: PaymentEventsService,
-    private readonly reads: PaymentReadsService,
+    reads: PaymentReadsService,
     private readonly statusSync: PaymentStatusSyncService,
     private readonly configs: ConfigCache,
     private readonly settings: PaymentCreationSettings,

@@ -198,7 +198,7 @@ export class RefundService {
 
     const asked = await ctx.em.fork().findOne(Refund, { id: input.refundId }, { populate: ['payment'] });
     const found = asked && seesShop(ctx.actor, asked.payment.shopId) ? asked : null;
-    if (!found) return { refund: null, payment: null, errors: [userError(ErrorCode.PAYMENT_NOT_FOUND, 'no such refund', ['input', 'refundId'])] };
+    if (!found) return { refund: null, payment: null, errors: [userError(ErrorCode.REFUND_NOT_FOUND, 'no such refund', ['input', 'refundId'])] };
     const refusal = await inTransaction(ctx.em, async (tx) => {
       const payment = await tx.findOneOrFail(Payment, { id: found.payment.id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       const refund = await tx.findOneOrFail(Refund, { id: found.id });

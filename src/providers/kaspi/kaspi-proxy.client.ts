@@ -1,6 +1,5 @@
 import type { z } from 'zod';
 import { readKaspiAnswer, type KaspiDialect } from './kaspi.answer';
-import type { KaspiOperation } from './kaspi.errors';
 import { joinUrl, phoneForms, type KaspiHttp } from './kaspi.http';
 import {
   proxyAnswerSchema,

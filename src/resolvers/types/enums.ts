@@ -39,6 +39,7 @@ registerEnumType(ErrorCode, {
     PAYMENT_METHOD_NOT_SUPPORTED: {
       description: 'The shop\'s provider cannot take a payment by this method, or the method lacks what it needs (a phone, an e-mail).',
     },
+    REFUND_NOT_FOUND: { description: 'The refund named by an id does not exist, or belongs to a shop the caller does not see.' },
   },
 });
 registerEnumType(RefundStatus, {
