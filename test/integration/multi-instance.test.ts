@@ -107,10 +107,10 @@ describe('several gateway instances on one PostgreSQL (skipped where no PostgreS
   it('answers a final payment from A with a refund made through B the moment B has answered, from memory while nothing changes', async (ctx) => {
     if (!postgres) ctx.skip();
     const FULL_STATUS = `query ($externalId: String!) { paymentStatus(externalId: $externalId) { id status refundedAmount refundableAmount refunds { id amount status } } }`;
-    const created = await gql(b.graphqlUrl, CREATE, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
+    const created = await gql(b.graphqlUrl, CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 100, phone: '77015211545' } });
     const { id, externalId } = created.data.createKaspiPayment.payment;
     sandbox.sandbox.simulateCustomer(externalId, 'confirm');
-    await eventually(async () => ((await gql(b.graphqlUrl, STATUS, { id })).data.payment.status === 'PROCESSED' ? true : undefined));
+    await eventually(async () => ((await gql(b.graphqlUrl, PAYMENT, { id })).data.payment.status === 'PROCESSED' ? true : undefined));
 
     const kept = await gql(a.graphqlUrl, FULL_STATUS, { externalId });
     expect(kept.data.paymentStatus).toEqual({ id, status: 'PROCESSED', refundedAmount: 0, refundableAmount: 100, refunds: [] });
