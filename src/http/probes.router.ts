@@ -1,9 +1,9 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import express from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AppConfig } from '../config';
 import type { GatewayMetrics } from '../metrics/metrics';
 import type { ProviderRegistry } from '../providers/registry';
+import { bearerMatches } from '../security/bearer-token';
 
 export interface ProbeSources {
   config: AppConfig;
@@ -48,14 +48,6 @@ export function probesRouter({ config, orm, registry, metrics, isClosing }: Prob
     res.type(contentType).send(body);
   });
   return router;
-}
-
-function bearerMatches(authorization: string | undefined, token: string): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!match) return false;
-  // Digests of equal length, so that the comparison takes the same time whatever was sent.
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(match[1]), digest(token));
 }
 
 async function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {

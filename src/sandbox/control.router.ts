@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
-import { createHash, timingSafeEqual } from 'node:crypto';
 import { maskDeviceToken } from '../domain/device-token';
 import { maskPhone } from '../domain/phone';
+import { bearerMatches } from '../security/bearer-token';
 import type { KaspiSandbox } from './kaspi-sandbox';
 import type {
   CustomerAction,
@@ -150,13 +150,6 @@ function originHost(origin: string): string | null {
   } catch {
     return null;
   }
-}
-
-function bearerMatches(authorization: string | undefined, token: string): boolean {
-  const match = /^Bearer\s+(\S+)\s*$/i.exec(authorization ?? '');
-  if (!match) return false;
-  const digest = (value: string) => createHash('sha256').update(value).digest();
-  return timingSafeEqual(digest(match[1]), digest(token));
 }
 
 type View = {
