@@ -41,7 +41,7 @@ export async function startApollo({ config, schema, logger, metrics, rateLimiter
     parseOptions: queryParseOptions(config.queryLimits),
     logger: apolloLogger(logger),
     formatError: (formatted, error) => maskFormatted(formatted, error, logger, config.isProduction),
-    plugins: [rateLimitPlugin(rateLimiter, metrics), operationTelemetryPlugin(metrics)],
+    plugins: [rateLimitPlugin(rateLimiter, metrics), operationTelemetryPlugin(metrics, logger)],
   });
   await apollo.start();
   return apollo;

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import type { OperationDefinitionNode } from 'graphql';
 import type { GraphQLContext } from '../graphql-context';
+import type { Logger } from '../logger';
 import { rootFieldNames } from '../security/operation-classes';
 import type { GatewayMetrics, OperationOutcome } from './metrics';
 
@@ -28,8 +29,11 @@ export function secondsSince(started: bigint): number {
   return Number(process.hrtime.bigint() - started) / 1e9;
 }
 
-/** Times and counts every HTTP operation, and logs one line per operation with the request id. */
-export function operationTelemetryPlugin(metrics: GatewayMetrics): ApolloServerPlugin<GraphQLContext> {
+/**
+ * Times and counts every HTTP operation, and logs one line per operation with the request id:
+ * through `logger` inside the request's scope (see `runInRequestScope`).
+ */
+export function operationTelemetryPlugin(metrics: GatewayMetrics, logger: Logger): ApolloServerPlugin<GraphQLContext> {
   return {
     async requestDidStart() {
       const started = process.hrtime.bigint();
@@ -41,7 +45,9 @@ export function operationTelemetryPlugin(metrics: GatewayMetrics): ApolloServerP
           const outcome = operationOutcome(errors);
           const seconds = secondsSince(started);
           metrics.observeOperation({ name, type, outcome, transport: 'http', seconds });
-          contextValue.logger.info(
+          // The root logger: the line is written in the request's scope, which gives it the request
+          // id, so the operation's own logger is not made just for this line.
+          logger.info(
             {
               operation: name,
               type,
