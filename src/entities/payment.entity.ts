@@ -12,7 +12,7 @@ import { Refund } from './refund.entity';
  */
 @Entity({ tableName: 'payment' })
 @Unique({ properties: ['provider', 'externalId'] })
-@Unique({ properties: ['callerId', 'idempotencyKey'] })
+@Unique({ properties: ['shopId', 'idempotencyKey'] })
 @Index({ properties: ['shopId', 'createdAt'] })
 @Index({
   name: 'payment_next_poll_at_index',

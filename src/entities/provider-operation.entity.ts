@@ -10,12 +10,21 @@ export abstract class ProviderOperation {
   @PrimaryKey({ type: 'uuid' })
   id: string = randomUUID();
 
-  /** The API key that asked: idempotency keys are scoped to their caller. */
+  /** The API key that asked. Idempotency keys are scoped to the shop, not to the key. */
   @Property({ type: 'string', length: 64 })
   callerId!: string;
 
+  /** Unique per shop: a retry from any API key of the shop's backend finds the first request. */
   @Property({ type: 'string', length: 255, nullable: true })
   idempotencyKey: string | null = null;
+
+  /**
+   * The key this call was made under when keys were scoped to the API key, where another key had
+   * already used it on the same shop: kept so that the call is still found by it, out of the
+   * idempotency scope (the earlier call holds the key).
+   */
+  @Property({ type: 'string', length: 255, nullable: true })
+  supersededIdempotencyKey: string | null = null;
 
   /** A digest of the request, to tell a retry from a different request under the same key. */
   @Property({ type: 'string', length: 64 })

@@ -5,8 +5,12 @@ import { ProviderOperation } from './provider-operation.entity';
 import type { Payment } from './payment.entity';
 
 @Entity({ tableName: 'refund' })
-@Unique({ properties: ['callerId', 'idempotencyKey'] })
+@Unique({ properties: ['shopId', 'idempotencyKey'] })
 export class Refund extends ProviderOperation {
+  /** The payment's shop, the scope of the refund's idempotency key. */
+  @Property({ type: 'integer' })
+  shopId!: number;
+
   @Index()
   @ManyToOne('Payment', { deleteRule: 'restrict' })
   payment!: Payment;

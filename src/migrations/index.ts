@@ -7,6 +7,7 @@ import { Migration20261128210724_cloudpayments } from './Migration20261128210724
 import { Migration20261128213630_outbox_sequence_and_refund_events } from './Migration20261128213630_outbox_sequence_and_refund_events';
 import { Migration20261128214807_api_key_shops } from './Migration20261128214807_api_key_shops';
 import { Migration20261128224711_payment_methods } from './Migration20261128224711_payment_methods';
+import { Migration20261128234145_shop_scoped_idempotency } from './Migration20261128234145_shop_scoped_idempotency';
 
 /** Every migration, in order. Listed here so that the same list runs from src, dist and tests. */
 export const MIGRATIONS: MigrationObject[] = [
@@ -18,4 +19,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261128213630_outbox_sequence_and_refund_events', class: Migration20261128213630_outbox_sequence_and_refund_events },
   { name: 'Migration20261128214807_api_key_shops', class: Migration20261128214807_api_key_shops },
   { name: 'Migration20261128224711_payment_methods', class: Migration20261128224711_payment_methods },
+  { name: 'Migration20261128234145_shop_scoped_idempotency', class: Migration20261128234145_shop_scoped_idempotency },
 ];

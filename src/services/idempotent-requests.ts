@@ -7,8 +7,8 @@ import { IDEMPOTENCY_KEY_MAX_LENGTH } from './input-check';
 
 /** What a use case that takes an idempotency key tells {@link IdempotentRequests} about its rows. */
 export interface IdempotencyRules<Row extends { id: string; requestHash: string }, Result> {
-  /** The row a caller wrote earlier under `key`, or null. */
-  find(em: EntityManager, callerId: string, key: string): Promise<Row | null>;
+  /** The row written earlier under `key` for the shop, by whichever API key, or null. */
+  find(em: EntityManager, shopId: number, key: string): Promise<Row | null>;
   /** `row` as it stands now, with whatever the answer needs loaded. */
   reload(em: EntityManager, row: Row): Promise<Row | null>;
   /** Whether the request that wrote `row` is still waiting for the provider. */
@@ -22,18 +22,22 @@ export interface IdempotencyRules<Row extends { id: string; requestHash: string 
 }
 
 /**
- * Idempotent replay for a use case whose rows carry `(callerId, idempotencyKey)` under a unique
+ * Idempotent replay for a use case whose rows carry `(shopId, idempotencyKey)` under a unique
  * constraint: a retry gets the first request's answer, a different request under the same key a
  * conflict, and a duplicate that arrives while the first is in flight waits for it instead of
  * reaching the provider a second time.
+ *
+ * Keys belong to the shop, as a card acquirer scopes them to the merchant's account, not to the API
+ * key: a backend that rotated its key, or a second backend of the same shop, still finds the first
+ * request. Callers check that the actor sees the shop before asking.
  */
 export class IdempotentRequests<Row extends { id: string; requestHash: string }, Result> {
   constructor(private readonly rules: IdempotencyRules<Row, Result>) {}
 
   /** The answer to an earlier request under this key, or null when the key is new. */
-  async replayEarlier(ctx: UseCaseContext, key: string | null, requestHash: string): Promise<Result | null> {
+  async replayEarlier(ctx: UseCaseContext, shopId: number, key: string | null, requestHash: string): Promise<Result | null> {
     if (!key) return null;
-    const earlier = await this.findEarlier(ctx, key);
+    const earlier = await this.findEarlier(ctx, shopId, key);
     return earlier ? this.replay(ctx.em, earlier, requestHash) : null;
   }
 
@@ -43,6 +47,7 @@ export class IdempotentRequests<Row extends { id: string; requestHash: string },
    */
   async insertOnce<T>(
     ctx: UseCaseContext,
+    shopId: number,
     key: string | null,
     requestHash: string,
     insert: () => Promise<T>,
@@ -51,16 +56,16 @@ export class IdempotentRequests<Row extends { id: string; requestHash: string },
       return { inserted: await insert() };
     } catch (error) {
       if (error instanceof UniqueConstraintViolationException && key) {
-        const earlier = await this.findEarlier(ctx, key);
+        const earlier = await this.findEarlier(ctx, shopId, key);
         if (earlier) return { replayed: await this.replay(ctx.em, earlier, requestHash) };
       }
       throw error;
     }
   }
 
-  private findEarlier(ctx: UseCaseContext, key: string): Promise<Row | null> {
+  private findEarlier(ctx: UseCaseContext, shopId: number, key: string): Promise<Row | null> {
     if (key.length > IDEMPOTENCY_KEY_MAX_LENGTH) return Promise.resolve(null);
-    return this.rules.find(ctx.em.fork(), ctx.actor.callerId, key);
+    return this.rules.find(ctx.em.fork(), shopId, key);
   }
 
   private async replay(em: EntityManager, earlier: Row, requestHash: string): Promise<Result> {

@@ -60,7 +60,7 @@ export class PaymentCreationService {
     private readonly settings: PaymentCreationSettings,
   ) {
     this.idempotency = new IdempotentRequests<Payment, PaymentResult>({
-      find: (em, callerId, key) => reads.findByIdempotencyKey(em, callerId, key),
+      find: (em, shopId, key) => reads.findByIdempotencyKey(em, shopId, key),
       reload: (em, payment) => reads.findById(em, payment.id),
       isPending: (payment) => payment.status === PaymentStatus.PENDING,
       errorsOf: createErrors,
@@ -103,7 +103,7 @@ export class PaymentCreationService {
     const chosen = provider ? chooseMethod(provider, input.method ?? null, { phone }) : refusal!;
     if (!config || !provider || typeof chosen !== 'string') {
       // A retry is answered as its first request was, whatever the shop's configuration says now.
-      const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
+      const earlier = await this.idempotency.replayEarlier(ctx, shopId, idempotencyKey, requestHash);
       if (earlier) return earlier;
       await this.auditRefusal(ctx, shopId, config, amount, chosen as UserError);
       return { payment: null, errors: [chosen as UserError] };
@@ -130,7 +130,7 @@ export class PaymentCreationService {
       originOf(ctx),
     );
     if (!payment) {
-      const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
+      const earlier = await this.idempotency.replayEarlier(ctx, shopId, idempotencyKey, requestHash);
       if (!earlier) throw new Error('a payment insert found its idempotency key taken, but no payment under it');
       return earlier;
     }

@@ -53,7 +53,7 @@ export class PaymentLifecycle {
     const inserted = await em.getConnection().execute<Array<{ id: string }>>(
       `with created as (
          insert into "payment" (${row.columns.join(', ')}) values (${row.columns.map(() => '?').join(', ')})
-         on conflict ("caller_id", "idempotency_key") do nothing
+         on conflict ("shop_id", "idempotency_key") do nothing
          returning "id"
        )
        insert into "payment_log" (${audit.columns.join(', ')}) select ${audit.typedPlaceholders.join(', ')} from created returning "id"`,

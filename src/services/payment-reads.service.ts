@@ -35,9 +35,9 @@ export class PaymentReadsService {
     return this.finalPayments.stats();
   }
 
-  /** The payment a caller created under this idempotency key, if any. */
-  findByIdempotencyKey(em: EntityManager, callerId: string, key: string): Promise<Payment | null> {
-    return loadWithRefunds(em, 'p.caller_id = ? and p.idempotency_key = ?', [callerId, key]);
+  /** The payment created for the shop under this idempotency key, by whichever API key, if any. */
+  findByIdempotencyKey(em: EntityManager, shopId: number, key: string): Promise<Payment | null> {
+    return loadWithRefunds(em, 'p.shop_id = ? and p.idempotency_key = ?', [shopId, key]);
   }
 
   /** Payments for the admin frontend, newest first; e.g. every UNKNOWN payment waiting for a human. */

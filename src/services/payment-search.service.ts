@@ -89,8 +89,9 @@ export class PaymentSearchService {
 
   private async paymentIdsFor(em: EntityManager, search: string): Promise<string[]> {
     if (search.length > 255) return [];
-    const byPayment: Array<Record<string, unknown>> = [{ externalId: search }, { idempotencyKey: search }, { requestId: search }];
-    const byRefund: Array<Record<string, unknown>> = [{ returnOperationId: search }, { idempotencyKey: search }];
+    const byKey = [{ idempotencyKey: search }, { supersededIdempotencyKey: search }];
+    const byPayment: Array<Record<string, unknown>> = [{ externalId: search }, ...byKey, { requestId: search }];
+    const byRefund: Array<Record<string, unknown>> = [{ returnOperationId: search }, ...byKey];
     if (UUID.test(search)) {
       byPayment.push({ id: search.toLowerCase() });
       byRefund.push({ id: search.toLowerCase() });

@@ -41,7 +41,7 @@ export class RefundLifecycle {
    * goes back, is kept in the audit row.
    */
   async open(tx: EntityManager, payment: Payment, fields: NewRefund, reason: string | null, origin: Origin): Promise<Refund> {
-    const refund = tx.create(Refund, { ...fields, payment, requestId: origin.requestId } as Refund);
+    const refund = tx.create(Refund, { ...fields, payment, shopId: payment.shopId, requestId: origin.requestId } as Refund);
     tx.persist(refund);
     await this.events.recordRefundChange(tx, refund, payment, null);
     this.audit.refund(tx, payment, refund, { operation: LogOperation.REFUND, details: reason ? { reason } : null }, origin);

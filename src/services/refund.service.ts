@@ -62,7 +62,7 @@ export class RefundService {
     private readonly logger: Logger,
   ) {
     this.idempotency = new IdempotentRequests<Refund, RefundOutcome>({
-      find: (em, callerId, key) => em.findOne(Refund, { callerId, idempotencyKey: key }),
+      find: (em, shopId, key) => em.findOne(Refund, { shopId, idempotencyKey: key }),
       reload: (em, refund) => em.findOne(Refund, { id: refund.id }, { populate: ['payment', 'payment.refunds'] }),
       isPending: (refund) => refund.status === RefundStatus.PENDING,
       errorsOf: refundErrors,
@@ -88,21 +88,22 @@ export class RefundService {
     const reason = check.text(input.reason, 500, ['input', 'reason']);
     if (!check.ok) return { refund: null, payment: null, errors: check.errors };
 
+    const notFound = (): RefundOutcome => ({
+      refund: null,
+      payment: null,
+      errors: [userError(ErrorCode.PAYMENT_NOT_FOUND, `shop ${shopId} has no payment ${externalId}`, ['input', 'externalId'])],
+    });
+    // Keys are the shop's: a caller who does not see the shop must not replay its refunds.
+    if (!seesShop(ctx.actor, shopId)) return notFound();
     const requestHash = digest({ shopId, externalId, amount });
-    const earlier = await this.idempotency.replayEarlier(ctx, idempotencyKey, requestHash);
+    const earlier = await this.idempotency.replayEarlier(ctx, shopId, idempotencyKey, requestHash);
     if (earlier) return earlier;
 
-    const found = seesShop(ctx.actor, shopId) ? await ctx.em.fork().findOne(Payment, { externalId, shopId }) : null;
-    if (!found) {
-      return {
-        refund: null,
-        payment: null,
-        errors: [userError(ErrorCode.PAYMENT_NOT_FOUND, `shop ${shopId} has no payment ${externalId}`, ['input', 'externalId'])],
-      };
-    }
+    const found = await ctx.em.fork().findOne(Payment, { externalId, shopId });
+    if (!found) return notFound();
     const provider = this.registry.find(found.provider);
 
-    const reserved = await this.idempotency.insertOnce(ctx, idempotencyKey, requestHash, () =>
+    const reserved = await this.idempotency.insertOnce(ctx, shopId, idempotencyKey, requestHash, () =>
       inTransaction(ctx.em, (tx) => this.reserve(tx, ctx, found.id, { amount, callerId: ctx.actor.callerId, idempotencyKey, requestHash }, reason, provider === undefined)),
     );
     if ('replayed' in reserved) return reserved.replayed;

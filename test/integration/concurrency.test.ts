@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Refund } from '../../src/entities';
 import type { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
 import { CREATE_KASPI_PAYMENT, PAYMENT_STATUS, REFUND } from '../support/documents';
-import { eventually, SERVICE_KEY, type TestGateway } from '../support/gateway';
+import { ADMIN_KEY, eventually, SERVICE_KEY, type TestGateway } from '../support/gateway';
 import { startSandboxedGateway } from '../support/sandbox';
 
 const SHOP = 71;
+const OTHER_SHOP = 72;
 
 describe('retries and races', () => {
   let gw: TestGateway;
@@ -14,7 +15,7 @@ describe('retries and races', () => {
   beforeAll(async () => {
     // These tests are about races, not timeouts: a loaded machine must not turn a slow invoice into an unknown one.
     ({ gw, sandbox } = await startSandboxedGateway(
-      [{ shopId: SHOP, organizationBin: '991011000048', deviceToken: '3a4b5c6d-7e8f-4091-a2b3-c4d5e6f7a8b9' }],
+      [SHOP, OTHER_SHOP].map((shopId) => ({ shopId, organizationBin: '991011000048', deviceToken: '3a4b5c6d-7e8f-4091-a2b3-c4d5e6f7a8b9' })),
       { KASPI_CREATE_TIMEOUT_MS: '15000', KASPI_REFUND_TIMEOUT_MS: '15000' },
     ));
   });
@@ -46,11 +47,59 @@ describe('retries and races', () => {
     expect(second.data.createKaspiPayment).toEqual({ payment: null, errors: [expect.objectContaining({ code: 'IDEMPOTENCY_CONFLICT', retryable: false })] });
   });
 
-  it('scopes idempotency keys to the caller', async () => {
+  it('scopes idempotency keys to the shop: one payment and one refund per shop and key, whichever API key retries', async () => {
+    const createsBefore = (await sandbox.state()).counters.create ?? 0;
     const input = { shopId: SHOP, amount: 12, phone: '77015211545', idempotencyKey: 'shared-key-between-callers' };
-    const asAdmin = await gw.gql(CREATE_KASPI_PAYMENT, { input });
+    const asAdmin = await gw.gql(CREATE_KASPI_PAYMENT, { input }, ADMIN_KEY);
     const asService = await gw.gql(CREATE_KASPI_PAYMENT, { input }, SERVICE_KEY);
-    expect(asAdmin.data.createKaspiPayment.payment.id).not.toBe(asService.data.createKaspiPayment.payment.id);
+    const payment = asAdmin.data.createKaspiPayment.payment;
+    expect(asService.data.createKaspiPayment.errors).toEqual([]);
+    expect(asService.data.createKaspiPayment.payment.id).toBe(payment.id);
+    expect(((await sandbox.state()).counters.create ?? 0) - createsBefore).toBe(1);
+    const changed = await gw.gql(CREATE_KASPI_PAYMENT, { input: { ...input, amount: 13 } }, SERVICE_KEY);
+    expect(changed.data.createKaspiPayment).toMatchObject({ payment: null, errors: [{ code: 'IDEMPOTENCY_CONFLICT', retryable: false }] });
+
+    const onOtherShop = await gw.gql(CREATE_KASPI_PAYMENT, { input: { ...input, shopId: OTHER_SHOP } }, SERVICE_KEY);
+    const otherPayment = onOtherShop.data.createKaspiPayment.payment;
+    expect(onOtherShop.data.createKaspiPayment.errors).toEqual([]);
+    expect(otherPayment.id).not.toBe(payment.id);
+    expect(((await sandbox.state()).counters.create ?? 0) - createsBefore).toBe(2);
+
+    for (const paid of [payment, otherPayment]) {
+      await sandbox.confirm(paid.externalId);
+      await eventually(async () => {
+        const status = await gw.gql(PAYMENT_STATUS, { externalId: paid.externalId });
+        return status.data.paymentStatus.status === 'PROCESSED' ? true : undefined;
+      });
+    }
+    const refund = { shopId: SHOP, externalId: payment.externalId, amount: 5, idempotencyKey: 'shared-return-between-callers' };
+    const refundAsAdmin = await gw.gql(REFUND, { input: refund }, ADMIN_KEY);
+    const refundAsService = await gw.gql(REFUND, { input: refund }, SERVICE_KEY);
+    expect(refundAsAdmin.data.refund.errors).toEqual([]);
+    expect(refundAsService.data.refund.errors).toEqual([]);
+    expect(refundAsService.data.refund.refund.id).toBe(refundAsAdmin.data.refund.refund.id);
+    const refundChanged = await gw.gql(REFUND, { input: { ...refund, amount: 6 } }, SERVICE_KEY);
+    expect(refundChanged.data.refund.errors).toMatchObject([{ code: 'IDEMPOTENCY_CONFLICT' }]);
+    expect((await sandbox.payment(payment.externalId))?.refundedAmount).toBe(5);
+
+    const refundOnOtherShop = await gw.gql(REFUND, { input: { ...refund, shopId: OTHER_SHOP, externalId: otherPayment.externalId } }, SERVICE_KEY);
+    expect(refundOnOtherShop.data.refund.errors).toEqual([]);
+    expect(refundOnOtherShop.data.refund.refund.id).not.toBe(refundAsAdmin.data.refund.refund.id);
+    expect((await sandbox.payment(otherPayment.externalId))?.refundedAmount).toBe(5);
+    expect(await gw.gateway.orm.em.fork().count(Refund, { idempotencyKey: refund.idempotencyKey })).toBe(2);
+
+    // A key of the other shop only is not told what this shop did under its keys.
+    const restricted = await gw.gql(
+      `mutation ($input: CreateApiKeyInput!) { createApiKey(input: $input) { secret errors { code } } }`,
+      { input: { role: 'service', label: 'other-shop-backend', shopIds: [OTHER_SHOP] } },
+    );
+    const otherShopKey = restricted.data.createApiKey.secret as string;
+    const foreignCreate = await gw.gql(CREATE_KASPI_PAYMENT, { input }, otherShopKey);
+    expect(foreignCreate.data.createKaspiPayment.payment).toBeNull();
+    expect(foreignCreate.data.createKaspiPayment.errors).toHaveLength(1);
+    const foreignRefund = await gw.gql(REFUND, { input: refund }, otherShopKey);
+    expect(foreignRefund.data.refund).toMatchObject({ refund: null, payment: null, errors: [{ code: 'PAYMENT_NOT_FOUND' }] });
+    expect(foreignRefund.data.refund.errors).toHaveLength(1);
   });
 
   it('accepts exactly 10 of 50 concurrent refunds of 10 on a payment of 100', async () => {

@@ -11,6 +11,7 @@ import type { CreatePaymentCommand } from '../../src/services/payment-creation.s
 import { FAKE_BIN, FAKE_DEVICE_TOKEN, MERCHANT, OPERATOR, refused, startServiceHarness, timedOut, type ServiceHarness } from '../support/service-harness';
 
 const SHOP = 8;
+const OTHER_SHOP = 9;
 
 describe('creating payments (services on a database, fake provider)', () => {
   let h: ServiceHarness;
@@ -18,6 +19,7 @@ describe('creating payments (services on a database, fake provider)', () => {
   beforeAll(async () => {
     h = await startServiceHarness();
     await h.routeShop(SHOP);
+    await h.routeShop(OTHER_SHOP);
   });
   afterAll(() => h?.close());
   beforeEach(() => {
@@ -80,12 +82,17 @@ describe('creating payments (services on a database, fake provider)', () => {
     expect(await paymentsUnder(key)).toBe(1);
   });
 
-  it('keeps idempotency keys apart per caller', async () => {
+  it('shares a shop\'s idempotency keys among its callers, and keeps them apart per shop', async () => {
     const key = `order-${randomUUID()}`;
     const merchant = await create({ idempotencyKey: key });
     const operator = await create({ idempotencyKey: key }, OPERATOR);
+    expect(operator.errors).toEqual([]);
+    expect(operator.payment?.id).toBe(merchant.payment!.id);
+    expect(h.upstream.created).toHaveLength(1);
 
-    expect(operator.payment?.id).not.toBe(merchant.payment!.id);
+    const otherShop = await create({ shopId: OTHER_SHOP, idempotencyKey: key }, OPERATOR);
+    expect(otherShop.errors).toEqual([]);
+    expect(otherShop.payment?.id).not.toBe(merchant.payment!.id);
     expect(h.upstream.created).toHaveLength(2);
   });
 
