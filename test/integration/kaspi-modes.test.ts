@@ -4,21 +4,19 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKaspiSandbox } from '../../src/sandbox/kaspi-sandbox.server';
 import { makeTestCertificates, type TestCertificates } from '../providers/support/test-certificates';
+import { CREATE_KASPI_PAYMENT, PAYMENT_STATUS, REFUND } from '../support/documents';
 import { eventually, startTestGateway, type TestGateway } from '../support/gateway';
+import { routeShop } from '../support/sandbox';
 
-const CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`;
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { externalId status providerStatus } errors { code providerCode message } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { status } payment { refundedAmount } errors { code providerCode } } }`;
-const STATUS = `query ($id: String!) { paymentStatus(externalId: $id) { status } }`;
 const TOKEN = '1e2d3c4b-5a69-4788-9a0b-c1d2e3f4a5b6';
 
 async function payAndRefund(gw: TestGateway, confirm: (externalId: string) => Promise<unknown>) {
-  await gw.gql(CONFIG, { input: { shopId: 61, organizationBin: '210440028324', deviceToken: TOKEN } });
-  const created = await gw.gql(CREATE, { input: { shopId: 61, amount: 100, phone: '8 701 521 15 45' } });
+  await routeShop(gw, { shopId: 61, organizationBin: '210440028324', deviceToken: TOKEN });
+  const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 61, amount: 100, phone: '8 701 521 15 45' } });
   expect(created.data.createKaspiPayment.errors).toEqual([]);
   const { externalId } = created.data.createKaspiPayment.payment;
   await confirm(externalId);
-  await eventually(async () => ((await gw.gql(STATUS, { id: externalId })).data.paymentStatus.status === 'PROCESSED' ? true : undefined));
+  await eventually(async () => ((await gw.gql(PAYMENT_STATUS, { externalId })).data.paymentStatus.status === 'PROCESSED' ? true : undefined));
   for (const amount of [50, 50]) {
     const refund = await gw.gql(REFUND, { input: { shopId: 61, externalId, amount } });
     expect(refund.data.refund.errors).toEqual([]);
@@ -52,10 +50,10 @@ describe('Kaspi through the merchant proxy', () => {
   });
 
   it('treats an empty answer to a refund as an unknown outcome, never as success', async () => {
-    const created = await gw.gql(CREATE, { input: { shopId: 61, amount: 20, phone: '77015211545' } });
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 61, amount: 20, phone: '77015211545' } });
     const { externalId } = created.data.createKaspiPayment.payment;
     sandbox.sandbox.simulateCustomer(externalId, 'confirm');
-    await eventually(async () => ((await gw.gql(STATUS, { id: externalId })).data.paymentStatus.status === 'PROCESSED' ? true : undefined));
+    await eventually(async () => ((await gw.gql(PAYMENT_STATUS, { externalId })).data.paymentStatus.status === 'PROCESSED' ? true : undefined));
     sandbox.sandbox.injectFault({ operation: 'refund', mode: 'proxy', fault: 'empty' });
     const refund = await gw.gql(REFUND, { input: { shopId: 61, externalId, amount: 20 } });
     expect(refund.data.refund.refund.status).toBe('UNKNOWN');

@@ -5,15 +5,11 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKaspiSandbox, type RunningKaspiSandbox } from '../../src/sandbox/kaspi-sandbox.server';
 import { makeTestCertificates, type TestCertificates } from '../providers/support/test-certificates';
+import { CREATE_PAYMENT, LOGS, PAYMENT_STATUS, PAYMENT_STATUS_CHANGED, REFUND } from '../support/documents';
 import { collect, eventually, startTestGateway, type TestGateway } from '../support/gateway';
+import { routeShop } from '../support/sandbox';
 
 const SHOP = 62;
-const CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code } } }`;
-const CREATE = `mutation ($input: CreatePaymentInput!) { createPayment(input: $input) {
-  payment { id externalId status providerStatus method paymentUrl qrToken qrSvg expiresAt phoneMasked }
-  errors { code message retryable field } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { status } payment { refundedAmount refundableAmount } errors { code } } }`;
-const CHANGES = `subscription ($shopId: Int) { paymentStatusChanged(shopId: $shopId) { status payment { id method } } }`;
 const PROXY_TOKEN = 'proxy-secret-token-qr-456';
 
 type Mode = 'direct' | 'proxy';
@@ -80,8 +76,7 @@ describe.each<Mode>(['direct', 'proxy'])('Kaspi QR codes and payment links (%s)'
 
   beforeAll(async () => {
     setting = await start(mode);
-    const config = await setting.gw.gql(CONFIG, { input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: '2e3d4c5b-6a79-4889-8a0b-c1d2e3f4a5b7' } });
-    expect(config.data.createConfig.errors).toEqual([]);
+    await routeShop(setting.gw, { shopId: SHOP, organizationBin: '210440028324', deviceToken: '2e3d4c5b-6a79-4889-8a0b-c1d2e3f4a5b7' });
   });
 
   afterAll(async () => {
@@ -92,11 +87,11 @@ describe.each<Mode>(['direct', 'proxy'])('Kaspi QR codes and payment links (%s)'
 
   it('takes a QR payment and a link payment to PROCESSED, seen by a subscriber, and refunds both', async () => {
     const { gw, sandbox, ca } = setting;
-    const changes = collect<{ paymentStatusChanged: { status: string; payment: { id: string; method: string } } }>(gw.subscribe(), CHANGES, { shopId: SHOP });
+    const changes = collect<{ paymentStatusChanged: { status: string; payment: { id: string; method: string } } }>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: SHOP });
 
-    const qr = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 150.5, method: 'KASPI_QR', idempotencyKey: `qr-${mode}` } })).data.createPayment;
+    const qr = (await gw.gql(CREATE_PAYMENT, { input: { shopId: SHOP, amount: 150.5, method: 'KASPI_QR', idempotencyKey: `qr-${mode}` } })).data.createPayment;
     // No method and no phone: Kaspi's default is a payment link.
-    const link = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 80, message: 'Order 7', idempotencyKey: `link-${mode}` } })).data.createPayment;
+    const link = (await gw.gql(CREATE_PAYMENT, { input: { shopId: SHOP, amount: 80, message: 'Order 7', idempotencyKey: `link-${mode}` } })).data.createPayment;
 
     expect([qr.errors, link.errors]).toEqual([[], []]);
     expect(qr.payment).toMatchObject({ status: 'WAITING', providerStatus: 'QrTokenCreated', method: 'KASPI_QR', paymentUrl: null, phoneMasked: '' });
@@ -137,8 +132,8 @@ describe.each<Mode>(['direct', 'proxy'])('Kaspi QR codes and payment links (%s)'
     ];
     const before = sandbox.sandbox.snapshot().calls.length;
 
-    const first = await Promise.all(inputs.map(async (input) => (await gw.gql(CREATE, { input })).data.createPayment));
-    const retried = await Promise.all(inputs.map(async (input) => (await gw.gql(CREATE, { input })).data.createPayment));
+    const first = await Promise.all(inputs.map(async (input) => (await gw.gql(CREATE_PAYMENT, { input })).data.createPayment));
+    const retried = await Promise.all(inputs.map(async (input) => (await gw.gql(CREATE_PAYMENT, { input })).data.createPayment));
 
     for (const [index, answer] of first.entries()) {
       expect(answer.payment).toMatchObject({ status: 'UNKNOWN', externalId: null });
@@ -155,8 +150,8 @@ describe.each<Mode>(['direct', 'proxy'])('Kaspi QR codes and payment links (%s)'
   it('refuses a method the input cannot make before anything is sent', async () => {
     const { gw, sandbox } = setting;
     const before = sandbox.sandbox.snapshot().calls.length;
-    const remote = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 10, method: 'KASPI_REMOTE' } })).data.createPayment;
-    const card = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 10, method: 'CLOUDPAYMENTS_LINK' } })).data.createPayment;
+    const remote = (await gw.gql(CREATE_PAYMENT, { input: { shopId: SHOP, amount: 10, method: 'KASPI_REMOTE' } })).data.createPayment;
+    const card = (await gw.gql(CREATE_PAYMENT, { input: { shopId: SHOP, amount: 10, method: 'CLOUDPAYMENTS_LINK' } })).data.createPayment;
     expect(remote).toMatchObject({ payment: null, errors: [{ code: 'PAYMENT_METHOD_NOT_SUPPORTED', field: ['input', 'phone'] }] });
     expect(card).toMatchObject({ payment: null, errors: [{ code: 'PAYMENT_METHOD_NOT_SUPPORTED', field: ['input', 'method'] }] });
     expect(sandbox.sandbox.snapshot().calls.length).toBe(before);
@@ -167,14 +162,11 @@ describe('the end Kaspi sets to a QR code or link', () => {
   // Kaspi stops taking an unopened code 3 s after the create; one opened in time has 3 s more to be confirmed.
   const OPEN_SEC = 3;
   const CONFIRM_SEC = 3;
-  const LOGS = `query ($externalId: String) { logs(externalId: $externalId) { operationType errorMessage createdAt } }`;
-  const STATUS = `query ($externalId: String!) { paymentStatus(externalId: $externalId) { status providerStatus } }`;
   let setting: Setting;
 
   beforeAll(async () => {
     setting = await start('proxy', { qrOpenTimeoutSec: OPEN_SEC, qrConfirmationTimeoutSec: CONFIRM_SEC });
-    const config = await setting.gw.gql(CONFIG, { input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: '2e3d4c5b-6a79-4889-8a0b-c1d2e3f4a5b7' } });
-    expect(config.data.createConfig.errors).toEqual([]);
+    await routeShop(setting.gw, { shopId: SHOP, organizationBin: '210440028324', deviceToken: '2e3d4c5b-6a79-4889-8a0b-c1d2e3f4a5b7' });
   });
 
   afterAll(async () => {
@@ -183,12 +175,12 @@ describe('the end Kaspi sets to a QR code or link', () => {
     setting?.dispose();
   });
 
-  const statusOf = async (externalId: string) => (await setting.gw.gql(STATUS, { externalId })).data.paymentStatus;
+  const statusOf = async (externalId: string) => (await setting.gw.gql(PAYMENT_STATUS, { externalId })).data.paymentStatus;
 
   it('expires a QR code nobody opened and a link nobody followed once Kaspi stops taking them, with nothing to cancel', async () => {
     const { gw, sandbox } = setting;
-    const qr = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 31, method: 'KASPI_QR' } })).data.createPayment.payment;
-    const link = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 32, method: 'KASPI_LINK' } })).data.createPayment.payment;
+    const qr = (await gw.gql(CREATE_PAYMENT, { input: { shopId: SHOP, amount: 31, method: 'KASPI_QR' } })).data.createPayment.payment;
+    const link = (await gw.gql(CREATE_PAYMENT, { input: { shopId: SHOP, amount: 32, method: 'KASPI_LINK' } })).data.createPayment.payment;
     for (const payment of [qr, link]) {
       await eventually(async () => ((await statusOf(payment.externalId)).status === 'EXPIRED' ? true : undefined), 30_000, `${payment.method} to expire`);
     }
@@ -207,7 +199,7 @@ describe('the end Kaspi sets to a QR code or link', () => {
 
   it('takes a QR code opened before its ExpireDate and confirmed after it to PROCESSED', async () => {
     const { gw, sandbox } = setting;
-    const qr = (await gw.gql(CREATE, { input: { shopId: SHOP, amount: 33, method: 'KASPI_QR' } })).data.createPayment.payment;
+    const qr = (await gw.gql(CREATE_PAYMENT, { input: { shopId: SHOP, amount: 33, method: 'KASPI_QR' } })).data.createPayment.payment;
     sandbox.sandbox.simulateCustomer(qr.externalId, 'scan');
     // The customer looks at the amount until the code's ExpireDate has passed, then confirms.
     await eventually(async () => (Date.now() > Date.parse(qr.expiresAt) + 200 ? true : undefined), 10_000, 'ExpireDate to pass');

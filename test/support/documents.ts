@@ -6,7 +6,7 @@
 
 export const USER_ERROR_FIELDS = 'code message field providerCode retryable';
 export const REFUND_FIELDS = 'id amount status returnOperationId createdAt';
-export const PAYMENT_FIELDS = `id externalId shopId organizationBin provider method amount refundedAmount refundableAmount status providerStatus phoneMasked message paymentUrl qrToken expiresAt refunds { ${REFUND_FIELDS} } createdAt updatedAt`;
+export const PAYMENT_FIELDS = `id externalId shopId organizationBin provider method amount refundedAmount refundableAmount status providerStatus phoneMasked message paymentUrl qrToken qrSvg expiresAt refunds { ${REFUND_FIELDS} } createdAt updatedAt`;
 export const CONFIG_FIELDS = 'id shopId organizationBin deviceToken isActive provider description cloudPaymentsPublicId createdAt updatedAt';
 export const LOG_FIELDS = 'id shopId organizationBin provider operationType status amount externalId paymentId refundId errorCode errorMessage actor requestId reason createdAt';
 
