@@ -102,6 +102,15 @@ describe('reconciling what the gateway could not learn at once', () => {
     expect(payment.data.paymentStatus.refundedAmount).toBe(5);
   });
 
+  it('answers REFUND_NOT_FOUND, naming the field, for a refund id that does not exist, and writes nothing', async () => {
+    const answer = await gw.gql(RESOLVE_UNKNOWN_REFUND, {
+      input: { refundId: '00000000-0000-4000-8000-000000000000', outcome: 'SUCCEEDED', reason: 'return seen in the Kaspi cabinet' },
+    });
+    expect(answer.errors).toBeUndefined();
+    expect(answer.data.resolveUnknownRefund).toMatchObject({ refund: null, errors: [{ code: 'REFUND_NOT_FOUND', field: ['input', 'refundId'], retryable: false }] });
+    expect((await gw.gql(`{ logs(id: "00000000-0000-4000-8000-000000000000") { id } }`)).data.logs).toEqual([]);
+  });
+
   it('expires an unpaid payment at the end of its lifetime and cancels the invoice at Kaspi', async () => {
     const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 66, phone: '77015211545' } });
     const { id, externalId } = created.data.createKaspiPayment.payment;
