@@ -44,6 +44,7 @@ export interface Services {
 
 /** Final payments kept in memory for status reads (a few MB at most). */
 const FINAL_PAYMENTS_KEPT = 10_000;
+const FINAL_PAYMENT_KEPT_MS = 10 * 60_000;
 
 /** Wires the services once at start-up; `em` is the root EntityManager, only ever forked. */
 export function createServices(em: EntityManager, config: AppConfig, registry: ProviderRegistry, logger: Logger): Services {
@@ -60,7 +61,7 @@ export function createServices(em: EntityManager, config: AppConfig, registry: P
   );
   const paymentLifecycle = new PaymentLifecycle(events, audit);
   const refundLifecycle = new RefundLifecycle(events, audit);
-  const paymentReads = new PaymentReadsService(new PaymentReadCache(em, { maxEntries: FINAL_PAYMENTS_KEPT }));
+  const paymentReads = new PaymentReadsService(new PaymentReadCache(em, { maxEntries: FINAL_PAYMENTS_KEPT, maxAgeMs: FINAL_PAYMENT_KEPT_MS }));
   const paymentStatusSync = new PaymentStatusSyncService(
     registry,
     paymentLifecycle,

@@ -17,6 +17,12 @@ const VALIDATION_BATCH = 500;
 export interface PaymentReadCacheSettings {
   /** Most payments kept; the least recently read go first. */
   maxEntries: number;
+  /**
+   * How long a payment is kept before it is read again in full. A transaction id (`xmin`) comes
+   * round again only after 2^32 transactions, which no server runs in this time: two equal
+   * versions within it are the same write.
+   */
+  maxAgeMs: number;
 }
 
 export interface PaymentReadCacheFigures {
@@ -31,6 +37,7 @@ export interface PaymentReadCacheFigures {
 interface Entry {
   payment: Payment;
   version: string;
+  keptAt: number;
 }
 
 interface StoredVersion {
@@ -75,7 +82,7 @@ export class PaymentReadCache {
    */
   async byExternalId(em: EntityManager, externalId: string): Promise<Payment | null> {
     const kept = this.entries.get(externalId);
-    if (kept) {
+    if (kept && Date.now() - kept.keptAt < this.settings.maxAgeMs) {
       const current = await this.storedVersion(externalId);
       if (current && current.id === kept.payment.id && current.version === kept.version) {
         // Most recently read last, so that eviction takes the least recently read.
@@ -84,8 +91,8 @@ export class PaymentReadCache {
         this.figures.hits += 1;
         return kept.payment;
       }
-      this.entries.delete(externalId);
     }
+    this.entries.delete(externalId);
     this.figures.loads += 1;
     const loaded = await loadByExternalId(em, externalId);
     if (loaded && isFinalStatus(loaded.payment.status)) this.keep(externalId, loaded);
@@ -174,5 +181,5 @@ async function loadByExternalId(em: EntityManager, externalId: string): Promise<
   const { refund_rows: refundRows, stored_version: version, ...paymentRow } = rows[0];
   const payment = em.map(Payment, paymentRow);
   payment.refunds.hydrate((refundRows as Array<Record<string, unknown>>).map((row) => em.map(Refund, row)));
-  return { payment, version: String(version) };
+  return { payment, version: String(version), keptAt: Date.now() };
 }
