@@ -14,6 +14,7 @@ import { countRootFields, replayCost } from '../security/operation-classes';
 import { createOperationChecker } from '../security/query-limits';
 import { rateLimitHolder } from '../security/rate-limit.plugin';
 import { rateLimitedError, type OperationRateLimiter } from '../security/rate-limiter';
+import { variableErrors } from '../security/variable-check';
 import { POLICY_VIOLATION, type GuardedConnection, type WebSocketGuard } from '../security/websocket-guard';
 import type { Actor } from '../services/use-case-context';
 import { buildContext, type ContextSources } from './operation-context';
@@ -139,6 +140,8 @@ export function serveGraphqlWebSocket(httpServer: http.Server, path: string, sou
         if (!operation) {
           return refuse([new GraphQLError('Unable to identify operation', { extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } })], 'invalid');
         }
+        const badVariables = variableErrors(schema, operation, payload.variables);
+        if (badVariables.length > 0) return refuse(badVariables, 'invalid');
         const clientAddress = ctx.extra.request.socket.remoteAddress ?? null;
         const holder = rateLimitHolder(ctx.extra.actor ?? null, clientAddress);
         const refusal = await rateLimiter.consume(holder, countRootFields(checked.document, operation));

@@ -58,6 +58,29 @@ const bin = anyString(fc.constantFrom(...VALID_BINS), fc.stringMatching(/^\d{12}
 const idempotencyKey = maybe(anyString(fc.stringMatching(/^[A-Za-z0-9_-]{1,32}$/)));
 const key = fc.constantFrom<string | null>(ADMIN_KEY, ADMIN_KEY, SERVICE_KEY, VIEWER_KEY, null, 'kgw_not-a-key-0123456789');
 
+/** A well-formed value spoilt at one place by a NUL byte or a lone surrogate. */
+const spoilt = (wellFormed: fc.Arbitrary<string>) =>
+  fc
+    .tuple(wellFormed, fc.nat(), fc.constantFrom('\u0000', '\ud800', '\udfff', 'a\u0000\udc00'))
+    .map(([value, at, odd]) => value.slice(0, at % (value.length + 1)) + odd + value.slice(at % (value.length + 1)));
+/** Numbers JSON carries that no GraphQL Int holds. */
+const hugeNumber = fc.oneof(
+  fc.integer({ min: 2_147_483_648, max: Number.MAX_SAFE_INTEGER }),
+  fc.integer({ min: Number.MIN_SAFE_INTEGER, max: -2_147_483_649 }),
+  fc.constantFrom(1e21, -1e21, Number.MAX_VALUE, 2 ** 53 + 2, 1.5),
+);
+/** Timestamps no DateTime holds, or further back than a replay reaches: every one of them is refused. */
+const oddSince = fc.oneof(
+  fc.constantFrom('+275760-09-13T00:00:00.001Z', '-271821-04-20T00:00:00Z', '0000-00-00T00:00:00Z', '2026-13-01T00:00:00Z', '2026-11-28T25:61:00Z', '', 'now'),
+  fc.date({ min: new Date(-8.64e15), max: new Date('2020-01-01T00:00:00Z'), noInvalidDate: true }).map((date) => date.toISOString()),
+  fc.integer({ min: 10_000, max: 999_999 }).map((year) => `+${year}-01-01T00:00:00Z`),
+  spoilt(fc.constant(new Date().toISOString())),
+  hugeNumber,
+);
+const WELL_FORMED_BIN = '891027350515';
+const WELL_FORMED_TOKEN = '66cbf4e5-0193-45f3-8d97-362c98374466';
+const CLOUDPAYMENTS = { publicId: 'pk_4b1d2c3e4f5a6b7c8d9e0f1a2b3c4', apiSecret: 'cp-secret-7f3e9a1c5b2d8e4f6a0b' };
+
 function calls(processedIds: () => string[]): fc.Arbitrary<Call> {
   const externalId = anyString(fc.constantFrom(...processedIds()), fc.stringMatching(/^\d{1,15}$/));
   const call = (operation: string, query: string, variables: fc.Arbitrary<Record<string, unknown>>) =>
@@ -251,4 +274,121 @@ describe(`${BATCH * RUNS} generated calls to every query and mutation`, () => {
     );
     expect(sent).toBeGreaterThanOrEqual(10_000);
   }, 180_000);
+
+  it('answers odd paymentStatusChanged arguments over graphql-ws with BAD_INPUT naming the argument, never INTERNAL_SERVER_ERROR', async () => {
+    const client = gw.subscribe();
+    const query = 'subscription ($externalId: String, $shopId: Int, $since: DateTime) { paymentStatusChanged(externalId: $externalId, shopId: $shopId, since: $since) { id } }';
+    /** Every case is refused, so it ends by itself: an error arrives, or errors and then the end. */
+    const answerOf = (variables: Record<string, unknown>) =>
+      new Promise<Array<{ message: string; extensions?: Record<string, unknown> }>>((resolve, reject) => {
+        const errors: Array<{ message: string; extensions?: Record<string, unknown> }> = [];
+        client.subscribe(
+          { query, variables },
+          {
+            next: (value) => {
+              recordExchange({ query, variables }, value);
+              if (value.data) reject(new Error(`an event for ${JSON.stringify(variables)}`));
+              errors.push(...((value.errors ?? []) as typeof errors));
+            },
+            error: (error) => {
+              recordExchange({ query, variables }, error);
+              if (Array.isArray(error)) resolve(error as typeof errors);
+              else reject(new Error(`the socket failed for ${JSON.stringify(variables)}: ${String(error)}`));
+            },
+            complete: () => resolve(errors),
+          },
+        );
+      });
+    const odd = fc.oneof(
+      fc.record({ argument: fc.constant('externalId'), value: fc.oneof(spoilt(fc.stringMatching(/^\d{1,12}$/)), fc.string({ minLength: 65, maxLength: 300 })) }),
+      fc.record({ argument: fc.constant('shopId'), value: fc.oneof(hugeNumber, fc.constantFrom<unknown>('1', true, [1], { shopId: 1 })) }),
+      fc.record({ argument: fc.constant('since'), value: oddSince }),
+    );
+    const wellFormed = { externalId: fc.stringMatching(/^\d{1,12}$/), shopId: fc.constantFrom(...CONFIGURED_SHOPS), since: fc.constant(new Date(Date.now() - 60_000).toISOString()) };
+    const cases = odd.chain(({ argument, value }) =>
+      fc.record({ externalId: maybe(wellFormed.externalId), shopId: maybe(wellFormed.shopId), since: maybe(wellFormed.since) }, { requiredKeys: [] }).map((others) => ({ argument, variables: { ...others, [argument]: value } })),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(cases, { minLength: 8, maxLength: 8 }), async (batch) => {
+        const answers = await Promise.all(batch.map(({ variables }) => answerOf(variables)));
+        batch.forEach(({ argument, variables }, index) => {
+          const where = `${JSON.stringify(variables).slice(0, 300)} -> ${JSON.stringify(answers[index]).slice(0, 300)}`;
+          expect(answers[index].length, where).toBeGreaterThan(0);
+          for (const error of answers[index]) {
+            expect(error.extensions?.code, where).toBe('BAD_INPUT');
+            expect(error.extensions?.field, where).toEqual([argument]);
+          }
+        });
+      }),
+      // Each failing case names itself in its message; shrinking batches of sockets would only cost minutes.
+      { numRuns: 20, endOnFailure: true },
+    );
+    expect(unhandled).toEqual([]);
+  }, 60_000);
+
+  it('answers odd configuration inputs with BAD_INPUT naming the field, and changes no configuration', async () => {
+    const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { ${CONFIG} ${ERRORS} } }`;
+    const UPDATE_CONFIG = `mutation ($shopId: Int!, $input: UpdateConfigInput!) { updateConfig(shopId: $shopId, input: $input) { ${CONFIG} ${ERRORS} } }`;
+    const description = fc.string({ maxLength: 60 }).filter((text) => !/[\u0000\ud800-\udfff]/.test(text));
+    /** One field spoilt, the rest well-formed: the answer must name that field and no other. */
+    const oddField = fc.oneof(
+      fc.record({ field: fc.constant(['organizationBin']), value: spoilt(fc.constant(WELL_FORMED_BIN)) }),
+      fc.record({ field: fc.constant(['deviceToken']), value: spoilt(fc.constant(WELL_FORMED_TOKEN)) }),
+      fc.record({ field: fc.constant(['description']), value: spoilt(description) }),
+      fc.record({ field: fc.constant(['provider']), value: spoilt(fc.constantFrom('kaspi', 'cloudpayments')) }),
+      fc.record({ field: fc.constant(['cloudPayments', 'publicId']), value: spoilt(fc.constant(CLOUDPAYMENTS.publicId)) }),
+      fc.record({ field: fc.constant(['cloudPayments', 'apiSecret']), value: spoilt(fc.constant(CLOUDPAYMENTS.apiSecret)) }),
+    );
+    const inputWith = (field: readonly string[], value: unknown, base: Record<string, unknown>) => {
+      if (field[0] !== 'cloudPayments') return { ...base, [field[0]]: value };
+      const { deviceToken: _deviceToken, ...kaspiless } = base;
+      return { ...kaspiless, provider: 'cloudpayments', cloudPayments: { ...CLOUDPAYMENTS, [field[1]]: value } };
+    };
+    const cases = fc.oneof(
+      fc.record({ mutation: fc.constant('createConfig' as const), odd: oddField, shopId: fc.constantFrom(4, 5), description: maybe(description) }),
+      fc.record({ mutation: fc.constant('updateConfig' as const), odd: oddField, shopId: fc.constantFrom(...CONFIGURED_SHOPS), description: maybe(description) }),
+      fc.record({ mutation: fc.constantFrom('createConfig' as const, 'updateConfig' as const), odd: fc.record({ field: fc.constant(['shopId']), value: hugeNumber }), shopId: fc.constant(0), description: maybe(description) }),
+    );
+    const before = await tables();
+    await fc.assert(
+      fc.asyncProperty(fc.array(cases, { minLength: 8, maxLength: 8 }), async (batch) => {
+        const answers = await Promise.all(
+          batch.map(async ({ mutation, odd, shopId, description: text }) => {
+            const base = { organizationBin: WELL_FORMED_BIN, deviceToken: WELL_FORMED_TOKEN, ...(text === undefined ? {} : { description: text }) };
+            if (odd.field[0] === 'shopId') {
+              const variables = mutation === 'createConfig' ? { input: { ...base, shopId: odd.value } } : { shopId: odd.value, input: base };
+              return { mutation, odd, answer: await send({ operation: mutation, query: mutation === 'createConfig' ? CREATE_CONFIG : UPDATE_CONFIG, variables, key: ADMIN_KEY }) };
+            }
+            const input = inputWith(odd.field, odd.value, base);
+            const call =
+              mutation === 'createConfig'
+                ? { operation: mutation, query: CREATE_CONFIG, variables: { input: { ...input, shopId } }, key: ADMIN_KEY }
+                : { operation: mutation, query: UPDATE_CONFIG, variables: { shopId, input }, key: ADMIN_KEY };
+            return { mutation, odd, answer: await send(call) };
+          }),
+        );
+        for (const { mutation, odd, answer } of answers) {
+          const where = `${mutation} ${odd.field.join('.')}=${JSON.stringify(odd.value)} -> ${answer.status} ${JSON.stringify(answer.body).slice(0, 300)}`;
+          expect(answer.body.errors?.map((error) => error.extensions?.code) ?? [], where).not.toContain('INTERNAL_SERVER_ERROR');
+          if (odd.field[0] === 'shopId') {
+            // A number no Int holds never reaches a resolver: graphql-js refuses the variable, naming it.
+            expect(answer.status, where).toBe(400);
+            expect(answer.body.errors?.[0].extensions?.code, where).toBe('BAD_USER_INPUT');
+            expect(answer.body.errors?.[0].message, where).toMatch(/\$shopId|"input\.shopId"/);
+            continue;
+          }
+          const result = answer.body.data?.[mutation];
+          expect(result?.config, where).toBeNull();
+          expect(result?.errors.length, where).toBeGreaterThan(0);
+          expect(new Set(result?.errors.map((error: { code: string; field: string[] }) => `${error.code} ${error.field.join('.')}`)), where).toEqual(
+            new Set([`BAD_INPUT ${['input', ...odd.field].join('.')}`]),
+          );
+        }
+      }),
+      { numRuns: 15, endOnFailure: true },
+    );
+    const after = await tables();
+    expect(after.configs).toBe(before.configs);
+    expect(after.counts.configs).toBe(before.counts.configs);
+  }, 60_000);
 });
