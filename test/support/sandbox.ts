@@ -11,6 +11,7 @@ export interface ShopRoute {
   isActive?: boolean;
   provider?: string;
   description?: string;
+  cloudPayments?: { publicId: string; apiSecret: string };
 }
 
 /** The control API of a test gateway's own Kaspi sandbox, with its control token: faults, the customer's side, state. */
