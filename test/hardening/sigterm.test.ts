@@ -4,6 +4,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKaspiSandbox } from '../../src/sandbox/kaspi-sandbox.server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { CREATE_CONFIG, CREATE_KASPI_PAYMENT } from '../support/documents';
 import { ADMIN_KEY, recordExchange } from '../support/gateway';
 import { gql, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
 
@@ -11,7 +12,6 @@ const SHOP = 51;
 const BURST = 40;
 const SPACING_MS = 15;
 const KASPI_LATENCY_MS = 300;
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id status } errors { code } } }`;
 
 interface Attempt {
   index: number;
@@ -32,10 +32,10 @@ async function send(graphqlUrl: string, index: number): Promise<Attempt> {
     const response = await fetch(graphqlUrl, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${ADMIN_KEY}`, 'x-request-id': attempt.requestId },
-      body: JSON.stringify({ query: CREATE, variables }),
+      body: JSON.stringify({ query: CREATE_KASPI_PAYMENT, variables }),
     });
     const body = (await response.json()) as { data?: { createKaspiPayment: { payment: Attempt['payment'] } }; errors?: Array<{ extensions?: { code?: string } }> };
-    recordExchange({ query: CREATE, variables }, body);
+    recordExchange({ query: CREATE_KASPI_PAYMENT, variables }, body);
     attempt.answeredAt = Date.now();
     attempt.httpStatus = response.status;
     attempt.payment = body.data?.createKaspiPayment.payment ?? undefined;
@@ -79,7 +79,7 @@ describe('SIGTERM during a burst of payments', () => {
 
   it('answers every request it accepted, exits 0, and every answered payment is there after the restart', async () => {
     gateway = await startGatewayProcess(env, 'sigterm');
-    const config = await gql(gateway.graphqlUrl, `mutation { createConfig(input: { shopId: ${SHOP}, organizationBin: "210440028324", deviceToken: "d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a" }) { errors { code } } }`);
+    const config = await gql(gateway.graphqlUrl, CREATE_CONFIG, { input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: 'd2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f6a' } });
     expect(config.data.createConfig.errors).toEqual([]);
 
     const attempts: Array<Promise<Attempt>> = [];

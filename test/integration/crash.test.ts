@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { startKaspiSandbox } from '../../src/sandbox/kaspi-sandbox.server';
 import { createTestDatabase, type TestDatabase } from '../support/database';
+import { CREATE_CONFIG, CREATE_KASPI_PAYMENT, REFUND } from '../support/documents';
 import { ADMIN_KEY, eventually } from '../support/gateway';
 import { gql, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
 
@@ -105,8 +106,8 @@ describe('crashes: the gateway killed with SIGKILL mid-burst, restarted, reconci
       gateway = await startGatewayProcess(env, 'crash');
       subscriber.connect(gateway.graphqlUrl);
       if (round === 0) {
-        const config = await gql(gateway.graphqlUrl, `mutation { createConfig(input: { shopId: ${SHOP}, organizationBin: "210440028324", deviceToken: "9c8b7a6d-5e4f-4321-8fed-cba987654321" }) { errors { code } } }`);
-        expect(config.data).toBeDefined();
+        const config = await gql(gateway.graphqlUrl, CREATE_CONFIG, { input: { shopId: SHOP, organizationBin: '210440028324', deviceToken: '9c8b7a6d-5e4f-4321-8fed-cba987654321' } });
+        expect(config.data.createConfig.errors).toEqual([]);
       }
       // Wait until the reconciler has learned which earlier payments were paid, so that the burst refunds some.
       const refundable: string[] =
@@ -134,7 +135,7 @@ describe('crashes: the gateway killed with SIGKILL mid-burst, restarted, reconci
         // Every payment gets its own amount, so an invoice whose answer was lost can still be matched.
         const amount = 100 + amountSeq / 100;
         burst.push(
-          gql(url, `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id } } }`, {
+          gql(url, CREATE_KASPI_PAYMENT, {
             input: { shopId: SHOP, amount, phone: '77015211545', idempotencyKey: `crash-${amountSeq}` },
           })
             .then((answer) => {
@@ -145,7 +146,7 @@ describe('crashes: the gateway killed with SIGKILL mid-burst, restarted, reconci
         const externalId = refundable[i];
         if (externalId) {
           burst.push(
-            gql(url, `mutation ($input: RefundInput!) { refund(input: $input) { refund { id } } }`, {
+            gql(url, REFUND, {
               input: { shopId: SHOP, externalId, amount: 1, idempotencyKey: `crash-refund-${round}-${i}` },
             }).catch(() => undefined),
           );
