@@ -39,5 +39,13 @@ export const authChecker: AuthChecker<GraphQLContext, ApiRole | typeof EVERY_SHO
 /** The use-case view of a context whose caller the auth checker has already let through. */
 export function useCase(context: GraphQLContext): UseCaseContext {
   if (!context.actor) throw unauthenticated();
-  return { em: context.em, actor: context.actor, requestId: context.requestId };
+  const { actor, requestId } = context;
+  // The fork is made when the use case first needs it: a status read answered from memory needs none.
+  return {
+    get em() {
+      return context.em;
+    },
+    actor,
+    requestId,
+  };
 }

@@ -78,9 +78,9 @@ export class PaymentReadCache {
 
   /**
    * The newest payment with this provider id, with its refunds, as the database holds it when the
-   * call is made; null if there is none.
+   * call is made; null if there is none. `source.em` is only touched when the payment is loaded.
    */
-  async byExternalId(em: EntityManager, externalId: string): Promise<Payment | null> {
+  async byExternalId(source: { readonly em: EntityManager }, externalId: string): Promise<Payment | null> {
     const kept = this.entries.get(externalId);
     if (kept && Date.now() - kept.keptAt < this.settings.maxAgeMs) {
       const current = await this.storedVersion(externalId);
@@ -94,7 +94,7 @@ export class PaymentReadCache {
     }
     this.entries.delete(externalId);
     this.figures.loads += 1;
-    const loaded = await loadByExternalId(em, externalId);
+    const loaded = await loadByExternalId(source.em, externalId);
     if (loaded && isFinalStatus(loaded.payment.status)) this.keep(externalId, loaded);
     return loaded?.payment ?? null;
   }

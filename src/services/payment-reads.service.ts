@@ -25,9 +25,9 @@ export class PaymentReadsService {
    * {@link findByExternalId} for status reads: a final payment is answered from memory when a
    * statement started after this call finds neither it nor its refunds changed since it was kept.
    */
-  async findByExternalIdForStatus(em: EntityManager, externalId: string): Promise<Payment | null> {
+  async findByExternalIdForStatus(source: { readonly em: EntityManager }, externalId: string): Promise<Payment | null> {
     if (!/^[A-Za-z0-9_-]{1,64}$/.test(externalId)) return null;
-    return this.finalPayments.byExternalId(em, externalId);
+    return this.finalPayments.byExternalId(source, externalId);
   }
 
   /** What the status reads' cache of final payments has done, for metrics. */

@@ -42,7 +42,7 @@ export class PaymentStatusSyncService {
    * memory when a check of its stored version finds it unchanged); otherwise the provider is asked first, unless it was asked less than the provider's minimum interval ago.
    */
   async paymentStatus(ctx: UseCaseContext, externalId: string): Promise<Payment | null> {
-    const found = await this.reads.findByExternalIdForStatus(ctx.em, externalId);
+    const found = await this.reads.findByExternalIdForStatus(ctx, externalId);
     const payment = found && seesShop(ctx.actor, found.shopId) ? found : null;
     if (!payment || isFinalStatus(payment.status)) return payment;
     if (!(await this.claimCheck(ctx.em, payment.id))) return payment;
