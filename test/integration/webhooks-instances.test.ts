@@ -5,13 +5,12 @@ import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKaspiSandbox } from '../../src/sandbox/kaspi-sandbox.server';
 import { createTestDatabase, reachablePostgres, type TestDatabase } from '../support/database';
+import { CREATE_CONFIG, CREATE_KASPI_PAYMENT, CREATE_WEBHOOK_ENDPOINT } from '../support/documents';
 import { eventually } from '../support/gateway';
 import { gql, startGatewayProcess, type GatewayProcess } from '../support/gateway-process';
 import { startWebhookReceiver, type WebhookReceiver } from '../support/webhook-receiver';
 
 const SHOP = 121;
-const CREATE = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code } } }`;
-const CREATE_ENDPOINT = `mutation ($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { id } secret errors { code message } } }`;
 
 describe('webhooks across a SIGKILL and across two instances on one PostgreSQL (skipped where no PostgreSQL server answers)', () => {
   let postgres: string | null = null;
@@ -45,7 +44,7 @@ describe('webhooks across a SIGKILL and across two instances on one PostgreSQL (
     return gateway;
   };
   const createPayment = async (gateway: GatewayProcess, amount: number) => {
-    const created = await gql(gateway.graphqlUrl, CREATE, { input: { shopId: SHOP, amount, phone: '77015211545' } });
+    const created = await gql(gateway.graphqlUrl, CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount, phone: '77015211545' } });
     expect(created.data.createKaspiPayment.errors).toEqual([]);
     return created.data.createKaspiPayment.payment as { id: string; externalId: string };
   };
@@ -60,9 +59,9 @@ describe('webhooks across a SIGKILL and across two instances on one PostgreSQL (
     db = new Client({ connectionString: database.url });
     const first = await start('first');
     await db.connect();
-    const config = await gql(first.graphqlUrl, `mutation { createConfig(input: { shopId: ${SHOP}, organizationBin: "891027350515", deviceToken: "4a5b6c7d-8e9f-4a0b-8c1d-2e3f4a5b6c7d" }) { errors { code } } }`);
+    const config = await gql(first.graphqlUrl, CREATE_CONFIG, { input: { shopId: SHOP, organizationBin: '891027350515', deviceToken: '4a5b6c7d-8e9f-4a0b-8c1d-2e3f4a5b6c7d' } });
     expect(config.data.createConfig.errors).toEqual([]);
-    const endpoint = await gql(first.graphqlUrl, CREATE_ENDPOINT, { input: { url: `${receiver.url}/backend`, events: ['PAYMENT_STATUS_CHANGED'], shopIds: [SHOP] } });
+    const endpoint = await gql(first.graphqlUrl, CREATE_WEBHOOK_ENDPOINT, { input: { url: `${receiver.url}/backend`, events: ['PAYMENT_STATUS_CHANGED'], shopIds: [SHOP] } });
     expect(endpoint.data.createWebhookEndpoint.errors).toEqual([]);
     receiver.secrets.push(endpoint.data.createWebhookEndpoint.secret);
   }, 120_000);

@@ -1,21 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  CREATE_CONFIG,
+  CREATE_KASPI_PAYMENT,
+  CREATE_PAYMENT,
+  CREATE_WEBHOOK_ENDPOINT,
+  DELETE_WEBHOOK_ENDPOINT,
+  REDELIVER_WEBHOOK,
+  REFUND,
+  ROTATE_WEBHOOK_SECRET,
+  UPDATE_WEBHOOK_ENDPOINT,
+  WEBHOOK_DELIVERIES,
+  WEBHOOK_ENDPOINTS,
+} from '../support/documents';
 import { eventually, startTestGateway, TEST_ENCRYPTION_KEYS, VIEWER_KEY, type TestGateway } from '../support/gateway';
 import { WebhookEndpointLog } from '../../src/entities/webhook-endpoint-log.entity';
 import { startWebhookReceiver, type ReceivedWebhook, type WebhookReceiver } from '../support/webhook-receiver';
-
-const CREATE_CONFIG = `mutation ($input: CreateConfigInput!) { createConfig(input: $input) { errors { code message } } }`;
-const CREATE_PAYMENT = `mutation ($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id externalId status } errors { code message } } }`;
-const CREATE_ANY_PAYMENT = `mutation ($input: CreatePaymentInput!) { createPayment(input: $input) { payment { id } errors { code message } } }`;
-const REFUND = `mutation ($input: RefundInput!) { refund(input: $input) { refund { id amount status } errors { code message } } }`;
-const ENDPOINT_FIELDS = 'id url events shopIds description isActive disabledReason createdAt updatedAt';
-const CREATE_ENDPOINT = `mutation ($input: CreateWebhookEndpointInput!) { createWebhookEndpoint(input: $input) { endpoint { ${ENDPOINT_FIELDS} } secret errors { code message field } } }`;
-const UPDATE_ENDPOINT = `mutation ($id: ID!, $input: UpdateWebhookEndpointInput!) { updateWebhookEndpoint(id: $id, input: $input) { endpoint { ${ENDPOINT_FIELDS} } secret errors { code message field } } }`;
-const ROTATE = `mutation ($id: ID!) { rotateWebhookSecret(id: $id) { endpoint { id } secret errors { code message } } }`;
-const DELETE_ENDPOINT = `mutation ($id: ID!) { deleteWebhookEndpoint(id: $id) { endpoint { id isActive } errors { code message } } }`;
-const DELIVERY_FIELDS = 'id endpointId eventId eventType status attempts lastResponseStatus lastError nextAttemptAt createdAt deliveredAt';
-const DELIVERIES = `query ($endpointId: ID, $status: WebhookDeliveryStatus) { webhookDeliveries(endpointId: $endpointId, status: $status) { ${DELIVERY_FIELDS} } }`;
-const REDELIVER = `mutation ($id: ID!) { redeliverWebhook(deliveryId: $id) { delivery { ${DELIVERY_FIELDS} } errors { code message } } }`;
-const ENDPOINTS = `{ webhookEndpoints { ${ENDPOINT_FIELDS} } }`;
 
 const BIN = '891027350515';
 const METRICS_TOKEN = 'webhook-metrics-token-0123456789';
@@ -27,14 +26,14 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
   let receiver: WebhookReceiver;
 
   const createEndpoint = async (path: string, extra: Record<string, unknown> = {}) => {
-    const answer = await gw.gql(CREATE_ENDPOINT, { input: { url: `${receiver.url}${path}`, events: ['PAYMENT_STATUS_CHANGED', 'REFUND_STATUS_CHANGED'], ...extra } });
+    const answer = await gw.gql(CREATE_WEBHOOK_ENDPOINT, { input: { url: `${receiver.url}${path}`, events: ['PAYMENT_STATUS_CHANGED', 'REFUND_STATUS_CHANGED'], ...extra } });
     expect(answer.data.createWebhookEndpoint.errors).toEqual([]);
     const { endpoint, secret } = answer.data.createWebhookEndpoint;
     receiver.secrets.push(secret);
     return { endpoint, secret: secret as string };
   };
   const createPayment = async (shopId: number, amount: number) => {
-    const answer = await gw.gql(CREATE_PAYMENT, { input: { shopId, amount, phone: PHONE } });
+    const answer = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId, amount, phone: PHONE } });
     expect(answer.data.createKaspiPayment.errors).toEqual([]);
     return answer.data.createKaspiPayment.payment as { id: string; externalId: string; status: string };
   };
@@ -42,7 +41,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     received.filter((hook) => hook.path === path && (paymentId === undefined || hook.body.data.payment.id === paymentId));
   const inChangeOrder = (hooks: ReceivedWebhook[]) =>
     [...hooks].sort((a, b) => Date.parse(a.body.data.changedAt) - Date.parse(b.body.data.changedAt));
-  const deliveriesOf = async (endpointId: string) => (await gw.gql(DELIVERIES, { endpointId })).data.webhookDeliveries as any[];
+  const deliveriesOf = async (endpointId: string) => (await gw.gql(WEBHOOK_DELIVERIES, { endpointId })).data.webhookDeliveries as any[];
 
   beforeAll(async () => {
     receiver = await startWebhookReceiver();
@@ -113,7 +112,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
 
   it('names the payment method in the body: a QR payment is announced as KASPI_QR', async () => {
     await createEndpoint('/qr', { shopIds: [15], events: ['PAYMENT_STATUS_CHANGED'] });
-    const answer = await gw.gql(CREATE_ANY_PAYMENT, { input: { shopId: 15, amount: 30, method: 'KASPI_QR' } });
+    const answer = await gw.gql(CREATE_PAYMENT, { input: { shopId: 15, amount: 30, method: 'KASPI_QR' } });
     expect(answer.data.createPayment.errors).toEqual([]);
     const payment = answer.data.createPayment.payment;
     const [hook] = at('/qr', payment.id)(await receiver.waitFor((received) => at('/qr', payment.id)(received).length > 0));
@@ -130,7 +129,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     await receiver.waitFor((received) => at('/shop-9', own.id)(received).length > 0);
     expect(receiver.received.filter((hook) => hook.path === '/shop-9').map((hook) => hook.body.data.payment.shopId)).toEqual([9]);
     expect((await deliveriesOf(endpoint.id)).map((delivery) => delivery.eventType)).toEqual(['PAYMENT_STATUS_CHANGED']);
-    await gw.gql(DELETE_ENDPOINT, { id: everyShop.id });
+    await gw.gql(DELETE_WEBHOOK_ENDPOINT, { id: everyShop.id });
   });
 
   it('retries a 500 with the same webhook-id and succeeds on the next attempt', async () => {
@@ -163,7 +162,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     expect(new Set(sent.map((hook) => hook.webhookId))).toEqual(new Set([failed.eventId]));
 
     receiver.answer = () => ({ status: 200 });
-    const redelivered = await gw.gql(REDELIVER, { id: failed.id });
+    const redelivered = await gw.gql(REDELIVER_WEBHOOK, { id: failed.id });
     expect(redelivered.data.redeliverWebhook.errors).toEqual([]);
     expect(redelivered.data.redeliverWebhook.delivery).toMatchObject({ id: failed.id, status: 'PENDING' });
     const again = await receiver.waitFor((received) => at('/down', payment.id)(received).length === 4);
@@ -176,10 +175,10 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     expect(delivered).toMatchObject({ attempts: 4, lastResponseStatus: 200 });
 
     // A delivered one can be sent again as well, still under the same webhook-id.
-    expect((await gw.gql(REDELIVER, { id: failed.id })).data.redeliverWebhook.errors).toEqual([]);
+    expect((await gw.gql(REDELIVER_WEBHOOK, { id: failed.id })).data.redeliverWebhook.errors).toEqual([]);
     const third = await receiver.waitFor((received) => at('/down', payment.id)(received).length === 5);
     expect(at('/down', payment.id)(third)[4].webhookId).toBe(failed.eventId);
-    expect((await gw.gql(REDELIVER, { id: '00000000-0000-0000-0000-000000000000' })).data.redeliverWebhook.errors).toEqual([
+    expect((await gw.gql(REDELIVER_WEBHOOK, { id: '00000000-0000-0000-0000-000000000000' })).data.redeliverWebhook.errors).toEqual([
       expect.objectContaining({ code: 'NOT_FOUND' }),
     ]);
   });
@@ -190,7 +189,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     const first = await createPayment(9, 15);
     await receiver.waitFor((received) => at('/gone', first.id)(received).length === 1);
     const off = await eventually(async () => {
-      const { data } = await gw.gql(ENDPOINTS);
+      const { data } = await gw.gql(WEBHOOK_ENDPOINTS);
       const row = data.webhookEndpoints.find((candidate: any) => candidate.id === endpoint.id);
       return row.isActive ? undefined : row;
     });
@@ -204,7 +203,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     expect(at('/gone')(receiver.received)).toHaveLength(1);
     expect(await deliveriesOf(endpoint.id)).toHaveLength(1);
 
-    const back = await gw.gql(UPDATE_ENDPOINT, { id: endpoint.id, input: { isActive: true } });
+    const back = await gw.gql(UPDATE_WEBHOOK_ENDPOINT, { id: endpoint.id, input: { isActive: true } });
     expect(back.data.updateWebhookEndpoint.endpoint).toMatchObject({ isActive: true, disabledReason: null });
 
     const audit = await gw.gateway.orm.em.fork().find(WebhookEndpointLog, { endpointId: endpoint.id }, { orderBy: { id: 'asc' } });
@@ -243,7 +242,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
     const { endpoint } = await createEndpoint('/dead', { shopIds: [13] });
     const off = await eventually(
       async () => {
-        const { data } = await gw.gql(ENDPOINTS);
+        const { data } = await gw.gql(WEBHOOK_ENDPOINTS);
         const row = data.webhookEndpoints.find((candidate: any) => candidate.id === endpoint.id);
         if (!row.isActive) return row;
         // Events keep coming while the receiver keeps failing.
@@ -263,7 +262,7 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
 
   it('rotates a secret: the new one is shown once, and both sign until the overlap ends', async () => {
     const { endpoint, secret: oldSecret } = await createEndpoint('/rotating', { shopIds: [10] });
-    const rotated = await gw.gql(ROTATE, { id: endpoint.id });
+    const rotated = await gw.gql(ROTATE_WEBHOOK_SECRET, { id: endpoint.id });
     const newSecret = rotated.data.rotateWebhookSecret.secret as string;
     expect(newSecret).toMatch(/^whsec_/);
     expect(newSecret).not.toBe(oldSecret);
@@ -277,15 +276,15 @@ describe('outgoing webhooks, to a receiver on loopback that verifies every reque
   });
 
   it('shows viewers the endpoints but never a secret, and lets only admins change them', async () => {
-    const listed = await gw.gql(ENDPOINTS, undefined, VIEWER_KEY);
+    const listed = await gw.gql(WEBHOOK_ENDPOINTS, undefined, VIEWER_KEY);
     expect(listed.errors).toBeUndefined();
     expect(listed.data.webhookEndpoints.length).toBeGreaterThan(0);
     expect(JSON.stringify(listed.data)).not.toContain('whsec_');
-    const refused = await gw.gql(CREATE_ENDPOINT, { input: { url: `${receiver.url}/viewer`, events: ['PAYMENT_STATUS_CHANGED'] } }, VIEWER_KEY);
+    const refused = await gw.gql(CREATE_WEBHOOK_ENDPOINT, { input: { url: `${receiver.url}/viewer`, events: ['PAYMENT_STATUS_CHANGED'] } }, VIEWER_KEY);
     expect(refused.errors?.[0].extensions?.code).toBe('FORBIDDEN');
-    const missing = await gw.gql(UPDATE_ENDPOINT, { id: '00000000-0000-0000-0000-000000000000', input: { description: 'x' } });
+    const missing = await gw.gql(UPDATE_WEBHOOK_ENDPOINT, { id: '00000000-0000-0000-0000-000000000000', input: { description: 'x' } });
     expect(missing.data.updateWebhookEndpoint.errors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
-    const invalid = await gw.gql(CREATE_ENDPOINT, { input: { url: 'ftp://example.com/hook', events: [] } });
+    const invalid = await gw.gql(CREATE_WEBHOOK_ENDPOINT, { input: { url: 'ftp://example.com/hook', events: [] } });
     expect(invalid.data.createWebhookEndpoint.errors.map((error: any) => error.field.join('.'))).toEqual(['input.url', 'input.events']);
   });
 });
@@ -310,12 +309,12 @@ describe('outgoing webhooks under WEBHOOK_CONCURRENCY, the bound on attempts ope
     const released = new Promise<void>((resolve) => (release = resolve));
     receiver.answer = () => ({ status: 200, after: released });
     for (const path of ['/one', '/two', '/three']) {
-      const answer = await gw.gql(CREATE_ENDPOINT, { input: { url: `${receiver.url}${path}`, events: ['PAYMENT_STATUS_CHANGED'], shopIds: [20] } });
+      const answer = await gw.gql(CREATE_WEBHOOK_ENDPOINT, { input: { url: `${receiver.url}${path}`, events: ['PAYMENT_STATUS_CHANGED'], shopIds: [20] } });
       expect(answer.data.createWebhookEndpoint.errors).toEqual([]);
       receiver.secrets.push(answer.data.createWebhookEndpoint.secret);
     }
     for (let i = 0; i < 3; i += 1) {
-      expect((await gw.gql(CREATE_PAYMENT, { input: { shopId: 20, amount: 30 + i, phone: PHONE } })).data.createKaspiPayment.errors).toEqual([]);
+      expect((await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: 20, amount: 30 + i, phone: PHONE } })).data.createKaspiPayment.errors).toEqual([]);
     }
     // Nine deliveries are due; two are held open, and the dispatcher waits for one of them to end.
     await receiver.waitFor((received) => received.length >= 2, 15_000, 'the first two attempts');

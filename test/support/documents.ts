@@ -57,3 +57,33 @@ export const PAYMENT_STATUS_CHANGED = `subscription ($shopId: Int, $externalId: 
     id previousStatus status changedAt replayCutShort payment { ${PAYMENT_FIELDS} }
   }
 }`;
+
+export const WEBHOOK_ENDPOINT_FIELDS = 'id url events shopIds description isActive disabledReason createdAt updatedAt';
+export const WEBHOOK_DELIVERY_FIELDS = 'id endpointId eventId eventType status attempts lastResponseStatus lastError nextAttemptAt createdAt deliveredAt';
+
+/** The signing secret comes back here and from a rotation only. */
+export const CREATE_WEBHOOK_ENDPOINT = `mutation ($input: CreateWebhookEndpointInput!) {
+  createWebhookEndpoint(input: $input) { endpoint { ${WEBHOOK_ENDPOINT_FIELDS} } secret errors { ${USER_ERROR_FIELDS} } }
+}`;
+
+export const UPDATE_WEBHOOK_ENDPOINT = `mutation ($id: ID!, $input: UpdateWebhookEndpointInput!) {
+  updateWebhookEndpoint(id: $id, input: $input) { endpoint { ${WEBHOOK_ENDPOINT_FIELDS} } secret errors { ${USER_ERROR_FIELDS} } }
+}`;
+
+export const ROTATE_WEBHOOK_SECRET = `mutation ($id: ID!) {
+  rotateWebhookSecret(id: $id) { endpoint { ${WEBHOOK_ENDPOINT_FIELDS} } secret errors { ${USER_ERROR_FIELDS} } }
+}`;
+
+export const DELETE_WEBHOOK_ENDPOINT = `mutation ($id: ID!) {
+  deleteWebhookEndpoint(id: $id) { endpoint { ${WEBHOOK_ENDPOINT_FIELDS} } errors { ${USER_ERROR_FIELDS} } }
+}`;
+
+export const WEBHOOK_ENDPOINTS = `{ webhookEndpoints { ${WEBHOOK_ENDPOINT_FIELDS} } }`;
+
+export const WEBHOOK_DELIVERIES = `query ($endpointId: ID, $status: WebhookDeliveryStatus) {
+  webhookDeliveries(endpointId: $endpointId, status: $status) { ${WEBHOOK_DELIVERY_FIELDS} }
+}`;
+
+export const REDELIVER_WEBHOOK = `mutation ($id: ID!) {
+  redeliverWebhook(deliveryId: $id) { delivery { ${WEBHOOK_DELIVERY_FIELDS} } errors { ${USER_ERROR_FIELDS} } }
+}`;
