@@ -98,7 +98,7 @@ export interface RefundRequest extends CallContext {
   providerTransactionId?: string | null;
 }
 
-export interface RefundResult {
+export interface ProviderRefundResult {
   /** The provider's id of the refund operation, when it gives one. */
   returnOperationId: string | null;
 }
@@ -136,7 +136,7 @@ export interface PaymentProvider {
   /** Asks the provider for the payment's current status. Safe to retry. */
   getStatus(request: StatusRequest): Promise<ProviderPaymentState>;
   /** Refunds part or all of a paid payment. Never retried by the provider itself. */
-  refund(request: RefundRequest): Promise<RefundResult>;
+  refund(request: RefundRequest): Promise<ProviderRefundResult>;
   /** How much of the payment is left to refund; only a provider that can tell has this method. */
   getRefundableAmount?(request: StatusRequest): Promise<RefundableAmount>;
   /** Cancels an unpaid invoice; only a provider that can has this method. */

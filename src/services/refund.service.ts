@@ -9,7 +9,7 @@ import { LogOperation } from '../entities/payment-log.entity';
 import { Refund } from '../entities/refund.entity';
 import { ErrorCode, userError, type UserError } from '../errors';
 import type { Logger } from '../logger';
-import type { PaymentProvider, RefundResult as ProviderRefundResult } from '../providers/provider';
+import type { PaymentProvider, ProviderRefundResult } from '../providers/provider';
 import type { ProviderRegistry } from '../providers/registry';
 import { auditError } from './audit.service';
 import type { ConfigCache } from './config-cache';
@@ -37,13 +37,13 @@ export interface ResolveRefundCommand {
   reason: string;
 }
 
-export interface RefundOutcome {
+export interface RefundResult {
   refund: Refund | null;
   payment: Payment | null;
   errors: UserError[];
 }
 
-type Reservation = { refund: Refund; payment: Payment } | { refused: RefundOutcome };
+type Reservation = { refund: Refund; payment: Payment } | { refused: RefundResult };
 
 /**
  * Partial and repeated refunds. Refunds of one payment are serialised on the payment's row, and a
@@ -51,7 +51,7 @@ type Reservation = { refund: Refund; payment: Payment } | { refused: RefundOutco
  * is unknown, so the refunded total can never exceed what was paid.
  */
 export class RefundService {
-  private readonly idempotency: IdempotentRequests<Refund, RefundOutcome>;
+  private readonly idempotency: IdempotentRequests<Refund, RefundResult>;
 
   constructor(
     private readonly registry: ProviderRegistry,
@@ -61,7 +61,7 @@ export class RefundService {
     private readonly configs: ConfigCache,
     private readonly logger: Logger,
   ) {
-    this.idempotency = new IdempotentRequests<Refund, RefundOutcome>({
+    this.idempotency = new IdempotentRequests<Refund, RefundResult>({
       find: (em, shopId, key) => em.findOne(Refund, { shopId, idempotencyKey: key }),
       reload: (em, refund) => em.findOne(Refund, { id: refund.id }, { populate: ['payment', 'payment.refunds'] }),
       isPending: (refund) => refund.status === RefundStatus.PENDING,
@@ -79,7 +79,7 @@ export class RefundService {
    * @example
    * await refunds.refund(ctx, { shopId: 8, externalId: '12800627774', amount: 50, idempotencyKey: 'return-991' });
    */
-  async refund(ctx: UseCaseContext, input: RefundCommand): Promise<RefundOutcome> {
+  async refund(ctx: UseCaseContext, input: RefundCommand): Promise<RefundResult> {
     const check = new InputCheck();
     const shopId = check.shopId(input.shopId);
     const externalId = check.externalId(input.externalId);
@@ -88,7 +88,7 @@ export class RefundService {
     const reason = check.text(input.reason, 500, ['input', 'reason']);
     if (!check.ok) return { refund: null, payment: null, errors: check.errors };
 
-    const notFound = (): RefundOutcome => ({
+    const notFound = (): RefundResult => ({
       refund: null,
       payment: null,
       errors: [userError(ErrorCode.PAYMENT_NOT_FOUND, `shop ${shopId} has no payment ${externalId}`, ['input', 'externalId'])],
@@ -190,7 +190,7 @@ export class RefundService {
    * Settles an UNKNOWN refund by what a human learned at the provider: SUCCEEDED counts it as
    * refunded, FAILED releases its reserved amount. Audited with who did it and why.
    */
-  async resolveUnknown(ctx: UseCaseContext, input: ResolveRefundCommand): Promise<RefundOutcome> {
+  async resolveUnknown(ctx: UseCaseContext, input: ResolveRefundCommand): Promise<RefundResult> {
     const check = new InputCheck();
     const reason = check.text(input.reason, 500, ['input', 'reason']);
     if (!reason || reason.length < 3) check.fail(['input', 'reason'], 'reason must say why, in at least 3 characters');
@@ -312,7 +312,7 @@ export class RefundService {
     refundId: string,
     outcome: CallOutcome<ProviderRefundResult>,
     origin: Origin,
-  ): Promise<RefundOutcome> {
+  ): Promise<RefundResult> {
     // The answer is what this transaction wrote, not a later read that the reconciler may
     // already have moved on.
     const refund = await inTransaction(em, async (tx) => {

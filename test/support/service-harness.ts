@@ -20,7 +20,7 @@ import {
   type PaymentProvider,
   type ProviderPaymentState,
   type RefundRequest,
-  type RefundResult,
+  type ProviderRefundResult,
   type StatusRequest,
 } from '../../src/providers/provider';
 import { ProviderRegistry } from '../../src/providers/registry';
@@ -50,7 +50,7 @@ export interface FakeUpstream {
   next: {
     create: Array<Answer<CreatePaymentRequest, CreatedPayment>>;
     status: Array<Answer<StatusRequest, ProviderPaymentState>>;
-    refund: Array<Answer<RefundRequest, RefundResult>>;
+    refund: Array<Answer<RefundRequest, ProviderRefundResult>>;
   };
 }
 
@@ -76,7 +76,7 @@ export function createFakeProvider(upstream: FakeUpstream) {
       if (answer) return answer(request);
       return { externalId: request.externalId, providerStatus: 'Wait', status: PaymentStatus.WAITING, recognised: true };
     },
-    async refund(request: RefundRequest): Promise<RefundResult> {
+    async refund(request: RefundRequest): Promise<ProviderRefundResult> {
       upstream.refunded.push(request);
       const answer = upstream.next.refund.shift();
       if (answer) return answer(request);

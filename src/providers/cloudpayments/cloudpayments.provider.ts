@@ -6,7 +6,7 @@ import type {
   PaymentProvider,
   ProviderPaymentState,
   RefundRequest,
-  RefundResult,
+  ProviderRefundResult,
   RoutingSnapshot,
   StatusRequest,
 } from '../provider';
@@ -107,7 +107,7 @@ export class CloudPaymentsProvider implements PaymentProvider {
     return answer ? toPaymentState(answer, request.externalId ?? null) : null;
   }
 
-  async refund(request: RefundRequest): Promise<RefundResult> {
+  async refund(request: RefundRequest): Promise<ProviderRefundResult> {
     if (!request.providerTransactionId) throw refusedLocally('refund', 'the paying transaction of this payment is not known');
     const answer = await this.client.refund({
       credentials: credentialsOf('refund', request.routing),

@@ -6,7 +6,7 @@ import type {
   ProviderPaymentState,
   RefundableAmount,
   RefundRequest,
-  RefundResult,
+  ProviderRefundResult,
   RoutingSnapshot,
   StatusRequest,
 } from '../provider';
@@ -101,7 +101,7 @@ export class KaspiDirectProvider implements PaymentProvider {
     return toPaymentState(request.externalId, data.Status);
   }
 
-  async refund(request: RefundRequest): Promise<RefundResult> {
+  async refund(request: RefundRequest): Promise<ProviderRefundResult> {
     const data = await this.client.returnPayment({
       requestId: request.requestId,
       organizationBin: request.routing.organizationBin,

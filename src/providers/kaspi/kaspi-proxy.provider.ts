@@ -5,7 +5,7 @@ import type {
   PaymentProvider,
   ProviderPaymentState,
   RefundRequest,
-  RefundResult,
+  ProviderRefundResult,
   StatusRequest,
 } from '../provider';
 import { KASPI_PROVIDER_ID } from '../provider-ids';
@@ -80,7 +80,7 @@ export class KaspiProxyProvider implements PaymentProvider {
     return toPaymentState(request.externalId, data.status);
   }
 
-  async refund(request: RefundRequest): Promise<RefundResult> {
+  async refund(request: RefundRequest): Promise<ProviderRefundResult> {
     const data = await this.client.refund({
       requestId: request.requestId,
       externalId: request.externalId,

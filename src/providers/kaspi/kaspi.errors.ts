@@ -8,7 +8,7 @@ import { KASPI_PROVIDER_ID } from '../provider-ids';
 import { InvalidAmountError, type Tiyn } from '../../domain/money';
 import { KASPI_CODE_MEANINGS, classifyKaspiFailureCode, toKaspiAmount } from './kaspi.mappers';
 
-export type KaspiMode = 'direct' | 'proxy';
+export type KaspiTransport = 'direct' | 'proxy';
 
 /** One upstream call, named as the sandbox and the audit log name them. */
 export type KaspiOperation = 'create' | 'status' | 'refund' | 'details' | 'cancel';
@@ -23,7 +23,7 @@ const AT_RISK_IF_LOST: Readonly<Partial<Record<KaspiOperation, string>>> = {
 };
 
 export interface KaspiCallFacts {
-  mode: KaspiMode;
+  mode: KaspiTransport;
   operation: KaspiOperation;
   method: 'GET' | 'POST';
   /** The path only: proxy URLs carry the access token, the phone and the device token in the query. */
@@ -49,7 +49,7 @@ export interface KaspiCallFacts {
  * query and the axios config) is deliberately not kept.
  */
 export class KaspiCallFailure extends Error implements KaspiCallFacts {
-  readonly mode: KaspiMode;
+  readonly mode: KaspiTransport;
   readonly operation: KaspiOperation;
   readonly method: 'GET' | 'POST';
   readonly path: string;

@@ -9,7 +9,7 @@ import {
   noUsableAnswer,
   redact,
   type KaspiCallFacts,
-  type KaspiMode,
+  type KaspiTransport,
   type KaspiOperation,
 } from './kaspi.errors';
 
@@ -24,7 +24,7 @@ export interface KaspiTlsSettings {
 }
 
 export interface KaspiHttpOptions {
-  mode: KaspiMode;
+  mode: KaspiTransport;
   tls?: KaspiTlsSettings;
   connectMs: number;
   /** Values that must never appear in an error: the access token, the passphrase. */
