@@ -132,7 +132,8 @@ export async function startServiceHarness(): Promise<ServiceHarness> {
     ENCRYPTION_KEYS: TEST_ENCRYPTION_KEYS,
     // A test asks about a payment as often as it needs; the cadence has tests of its own.
     POLL_MIN_INTERVAL_MS: '0',
-    IDEMPOTENCY_WAIT_MS: '2000',
+    // A duplicate waits this long for the first request to settle; a loaded machine must not turn that into a conflict.
+    IDEMPOTENCY_WAIT_MS: '10000',
   });
   const orm = await openOrm({ url, poolMax: embedded ? 1 : 5 });
   try {
