@@ -184,9 +184,13 @@ describe('status changes while other sessions hold transactions open (skipped wh
 
   it('delivers the changes after a gap while the gap stays open, then the late change once when it commits', async (ctx) => {
     if (!postgres) ctx.skip();
-    const earlier = await createPayment(gw, SHOP, 201);
-    const live = collect<Change>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: SHOP });
+    const witness = collect<Change>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: SHOP });
     await subscribed(gw, 2);
+    const earlier = await createPayment(gw, SHOP, 201);
+    // Once a subscriber has heard it, the tail is past it: a subscription started now begins after it.
+    await witness.waitFor((events) => ofPayment(events, earlier.id).includes('WAITING'));
+    const live = collect<Change>(gw.subscribe(), PAYMENT_STATUS_CHANGED, { shopId: SHOP });
+    await subscribed(gw, 3);
 
     // A writer of the gateway's own database takes a sequence number and does not commit yet.
     const writer = await session(own.url!);
