@@ -1,9 +1,5 @@
-import {
-  ProviderOutcomeUnknownError,
-  ProviderRejectedError,
-  ProviderUnavailableError,
-  type ProviderError,
-} from '../provider';
+import { ProviderRejectedError, ProviderUnavailableError, type ProviderError } from '../provider';
+import { ProviderCallFailure, providerCallErrors, type ProviderCallFacts } from '../provider-call';
 import { KASPI_PROVIDER_ID } from '../provider-ids';
 import { InvalidAmountError, type Tiyn } from '../../domain/money';
 import { KASPI_CODE_MEANINGS, classifyKaspiFailureCode, toKaspiAmount } from './kaspi.mappers';
@@ -22,61 +18,23 @@ const AT_RISK_IF_LOST: Readonly<Partial<Record<KaspiOperation, string>>> = {
   refund: 'the refund may have been made',
 };
 
-export interface KaspiCallFacts {
+export interface KaspiCallFacts extends ProviderCallFacts<KaspiOperation> {
   mode: KaspiTransport;
-  operation: KaspiOperation;
   method: 'GET' | 'POST';
-  /** The path only: proxy URLs carry the access token, the phone and the device token in the query. */
-  path: string;
-  /** The `X-Request-ID` sent with the call, to quote to Kaspi's support. */
-  upstreamRequestId: string;
-  /** Our own request id from the call context. */
-  requestId: string;
-  httpStatus: number | null;
-  /** The transport's error code (`ECONNREFUSED`, `ECONNRESET`, …) when the call broke off. */
-  transportCode: string | null;
-  /** Kaspi's or the proxy's own message text, with this call's secrets masked. */
-  upstreamMessage: string | null;
-  /** False when the request certainly never left this process (refused, unresolved, TLS setup failed). */
-  reachedUpstream: boolean;
   timedOut: boolean;
-  elapsedMs: number;
 }
 
-/**
- * The `cause` attached to every provider error thrown by the Kaspi clients: what is known about the
- * call, and nothing that is secret. The transport's own error (which carries the full URL, the
- * query and the axios config) is deliberately not kept.
- */
-export class KaspiCallFailure extends Error implements KaspiCallFacts {
+/** The `cause` attached to every provider error thrown by the Kaspi clients. */
+export class KaspiCallFailure extends ProviderCallFailure<KaspiOperation> implements KaspiCallFacts {
   readonly mode: KaspiTransport;
-  readonly operation: KaspiOperation;
   readonly method: 'GET' | 'POST';
-  readonly path: string;
-  readonly upstreamRequestId: string;
-  readonly requestId: string;
-  readonly httpStatus: number | null;
-  readonly transportCode: string | null;
-  readonly upstreamMessage: string | null;
-  readonly reachedUpstream: boolean;
   readonly timedOut: boolean;
-  readonly elapsedMs: number;
 
   constructor(facts: KaspiCallFacts, detail: string) {
-    super(`${facts.method} ${facts.path}: ${detail}`);
-    this.name = 'KaspiCallFailure';
+    super(facts, facts.method, detail);
     this.mode = facts.mode;
-    this.operation = facts.operation;
     this.method = facts.method;
-    this.path = facts.path;
-    this.upstreamRequestId = facts.upstreamRequestId;
-    this.requestId = facts.requestId;
-    this.httpStatus = facts.httpStatus;
-    this.transportCode = facts.transportCode;
-    this.upstreamMessage = facts.upstreamMessage;
-    this.reachedUpstream = facts.reachedUpstream;
     this.timedOut = facts.timedOut;
-    this.elapsedMs = facts.elapsedMs;
   }
 }
 
@@ -98,33 +56,12 @@ function subject(facts: Pick<KaspiCallFacts, 'mode' | 'operation'>): string {
   return `Kaspi ${facts.operation} (${facts.mode})`;
 }
 
-/**
- * No usable answer came back. Whether the request reached Kaspi decides: if it never left, nothing
- * happened; if it did, a create or a refund may have gone through.
- */
-export function noUsableAnswer(facts: KaspiCallFacts, reason: string): ProviderError {
-  const cause = new KaspiCallFailure(facts, reason);
-  if (!facts.reachedUpstream) {
-    return new ProviderUnavailableError(
-      KASPI_PROVIDER_ID,
-      `${subject(facts)} could not be reached: ${reason}; nothing was sent`,
-      null,
-      { cause },
-    );
-  }
-  const atRisk = AT_RISK_IF_LOST[facts.operation];
-  if (atRisk) {
-    return new ProviderOutcomeUnknownError(
-      KASPI_PROVIDER_ID,
-      `${subject(facts)} gave no usable answer: ${reason}; ${atRisk}, check before retrying`,
-      null,
-      { cause },
-    );
-  }
-  return new ProviderUnavailableError(KASPI_PROVIDER_ID, `${subject(facts)} gave no usable answer: ${reason}`, null, {
-    cause,
-  });
-}
+export const { noUsableAnswer, rejectedByHttpStatus, unavailableByHttpStatus, refusedLocally } = providerCallErrors({
+  providerId: KASPI_PROVIDER_ID,
+  subject,
+  atRiskIfLost: AT_RISK_IF_LOST,
+  failure: (facts: KaspiCallFacts, detail) => new KaspiCallFailure(facts, detail),
+});
 
 /**
  * Kaspi (or the proxy) answered with a failure code. −999 means Kaspi did nothing; every other
@@ -147,33 +84,6 @@ export function failureFromCode(facts: KaspiCallFacts, code: string | null): Pro
   });
   error.retryable = outcome?.retryable ?? false;
   return error;
-}
-
-/** An HTTP status that, without a usable body, says the request was turned away. */
-export function rejectedByHttpStatus(facts: KaspiCallFacts): ProviderError {
-  const code = `HTTP_${facts.httpStatus}`;
-  return new ProviderRejectedError(KASPI_PROVIDER_ID, `${subject(facts)} was rejected: HTTP ${facts.httpStatus}`, code, {
-    cause: new KaspiCallFailure(facts, `HTTP ${facts.httpStatus}`),
-  });
-}
-
-/** An HTTP status that says the server did nothing and asks to come back later (408, 429). */
-export function unavailableByHttpStatus(facts: KaspiCallFacts): ProviderError {
-  const code = `HTTP_${facts.httpStatus}`;
-  return new ProviderUnavailableError(
-    KASPI_PROVIDER_ID,
-    `${subject(facts)}: the server asked to try later (HTTP ${facts.httpStatus}); nothing was done`,
-    code,
-    { cause: new KaspiCallFailure(facts, `HTTP ${facts.httpStatus}`) },
-  );
-}
-
-/** Refused before anything was sent: the request cannot be made as asked. */
-export function refusedLocally(
-  facts: Pick<KaspiCallFacts, 'mode' | 'operation'>,
-  reason: string,
-): ProviderRejectedError {
-  return new ProviderRejectedError(KASPI_PROVIDER_ID, `${subject(facts)} was not sent: ${reason}`, null);
 }
 
 /** Tiyn as the tenge literal Kaspi takes; an amount Kaspi cannot take is refused before anything is sent. */
