@@ -1,4 +1,4 @@
-import { Field, ObjectType } from 'type-graphql';
+import { Field, ID, Int, ObjectType } from 'type-graphql';
 import type { UserError } from '../../errors';
 import { ErrorCode } from './enums';
 
@@ -28,4 +28,17 @@ export class UserErrorView {
       providerCode: error.providerCode ?? null,
     });
   }
+}
+
+/** The head of every record kept per shop and its organisation (a config, a log row). Nothing returns it, so the schema never shows it as a type of its own. */
+@ObjectType()
+export abstract class ShopRecordView {
+  @Field(() => ID)
+  id!: string;
+
+  @Field(() => Int)
+  shopId!: number;
+
+  @Field(() => String)
+  organizationBin!: string;
 }

@@ -1,20 +1,11 @@
-import { Field, ID, InputType, Int, ObjectType } from 'type-graphql';
+import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { maskDeviceToken } from '../../domain/device-token';
 import type { PaymentConfig } from '../../entities/payment-config.entity';
 import { DEFAULT_PROVIDER_ID } from '../../providers/provider-ids';
-import { UserErrorView } from './common.types';
+import { ShopRecordView, UserErrorView } from './common.types';
 
 @ObjectType('PaymentConfig')
-export class PaymentConfigView {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => Int)
-  shopId!: number;
-
-  @Field(() => String)
-  organizationBin!: string;
-
+export class PaymentConfigView extends ShopRecordView {
   @Field(() => String, { nullable: true, description: 'Masked: only its first 8 characters are shown, e.g. "66cbf4e5…".' })
   deviceToken!: string | null;
 

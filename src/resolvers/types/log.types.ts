@@ -1,20 +1,12 @@
-import { Field, ID, Int, ObjectType } from 'type-graphql';
+import { Field, ID, ObjectType } from 'type-graphql';
 import { tiynToTenge } from '../../domain/money';
 import type { PaymentLog } from '../../entities/payment-log.entity';
 import { LogOperation } from './enums';
 import { TengeScalar } from './scalars';
+import { ShopRecordView } from './common.types';
 
 @ObjectType('PaymentLog')
-export class PaymentLogView {
-  @Field(() => ID)
-  id!: string;
-
-  @Field(() => Int)
-  shopId!: number;
-
-  @Field(() => String)
-  organizationBin!: string;
-
+export class PaymentLogView extends ShopRecordView {
   @Field(() => LogOperation)
   operationType!: LogOperation;
 
