@@ -1,6 +1,6 @@
 import { tengeToTiyn, type Tiyn } from '../domain/money';
 import type { SandboxCallParams, SandboxCallParamValue } from './kaspi-sandbox.types';
-import { KaspiStatusCode, rejected, type KaspiOutcome } from './kaspi-status-codes';
+import { KaspiStatusCode, rejected, succeeded, type KaspiOutcome } from './kaspi-status-codes';
 
 /**
  * Field checks shared by the r3 and proxy emulations. They are written against what Kaspi accepts,
@@ -137,6 +137,22 @@ export function checkAll<T extends Record<string, Checked<unknown>>>(
     values[key] = check.value;
   }
   return { ok: true, value: values as { [K in keyof T]: T[K] extends Checked<infer V> ? V : never } };
+}
+
+/**
+ * The course of every emulated call: the request's fields are checked in order, the store acts on
+ * what passed, and the answer carries what it made. The first refusal, the request's or the
+ * store's, is the answer.
+ */
+export function answerChecked<T extends Record<string, Checked<unknown>>, R>(
+  checks: T,
+  act: (fields: { [K in keyof T]: T[K] extends Checked<infer V> ? V : never }) => Checked<R>,
+  data: (result: R) => Record<string, unknown> | unknown[],
+): KaspiOutcome {
+  const fields = checkAll(checks);
+  if (!fields.ok) return fields.outcome;
+  const result = act(fields.value);
+  return result.ok ? succeeded(data(result.value)) : result.outcome;
 }
 
 /** Keeps a request value for the call log without letting garbage input bloat it. */

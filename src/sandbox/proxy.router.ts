@@ -2,7 +2,7 @@ import express, { type Request, type Response, type Router } from 'express';
 import { timingSafeEqual } from 'node:crypto';
 import {
   asCallParam,
-  checkAll,
+  answerChecked,
   dropUndefined,
   parseAmountText,
   parseBin,
@@ -14,7 +14,7 @@ import {
 import { customerPageUrl } from './customer-page.router';
 import type { KaspiSandboxStore } from './kaspi-sandbox.store';
 import type { ResolvedSandboxOptions, SandboxCallParams, SandboxOperation } from './kaspi-sandbox.types';
-import { KaspiStatusCode, succeeded, type KaspiOutcome } from './kaspi-status-codes';
+import { KaspiStatusCode, type KaspiOutcome } from './kaspi-status-codes';
 import { jsonAnswer, type UpstreamAnswer, type UpstreamCallRunner, type UpstreamDialect } from './upstream-call.runner';
 
 /** The proxy passes Kaspi's refusals on under Kaspi's code, and its successes as `data`. */
@@ -88,18 +88,17 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
         deviceToken: asCallParam(query.deviceToken),
       }),
       (query, now) => {
-        const fields = checkAll({
-          organizationBin: parseBin(query.organizationBin, 'organizationBin'),
-          amount: parseAmountText(query.amount),
-          phone: parsePhone(query.phone),
-          deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
-          comment: parseComment(query.message),
-        });
-        if (!fields.ok) return fields.outcome;
-        const created = store.createRemotePayment({ mode: 'proxy', ...fields.value }, now);
-        if (!created.ok) return created.outcome;
-        const status = store.statusOf(created.value, now).status;
-        return succeeded({ externalId: externalId(created.value.qrPaymentId), status });
+        return answerChecked(
+          {
+            organizationBin: parseBin(query.organizationBin, 'organizationBin'),
+            amount: parseAmountText(query.amount),
+            phone: parsePhone(query.phone),
+            deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
+            comment: parseComment(query.message),
+          },
+          (fields) => store.createRemotePayment({ mode: 'proxy', ...fields }, now),
+          (created) => ({ externalId: externalId(created.qrPaymentId), status: store.statusOf(created, now).status }),
+        );
       },
     ),
   );
@@ -118,29 +117,30 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
           deviceToken: asCallParam(query.deviceToken),
         }),
         (query, now, req) => {
-          const fields = checkAll({
-            organizationBin: parseBin(query.organizationBin, 'organizationBin'),
-            amount: parseAmountText(query.amount),
-            deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
-          });
-          if (!fields.ok) return fields.outcome;
-          const created = store.createQrPayment({ mode: 'proxy', kind, externalId: null, ...fields.value }, now);
-          if (!created.ok) return created.outcome;
-          const payment = created.value;
-          const page = customerPageUrl(req, payment.qrPaymentId);
-          return succeeded({
-            externalId: externalId(payment.qrPaymentId),
-            ...(kind === 'qr' ? { qrToken: page } : { paymentLink: page }),
-            expireDate: new Date(payment.expiresAt ?? now).toISOString(),
-            status: store.statusOf(payment, now).status,
-            behaviorOptions: {
-              statusPollingInterval: options().qrPollingIntervalSec,
-              paymentConfirmationTimeout: options().qrConfirmationTimeoutSec,
-              ...(kind === 'qr'
-                ? { qrCodeScanWaitTimeout: options().qrOpenTimeoutSec }
-                : { linkActivationWaitTimeout: options().qrOpenTimeoutSec }),
+          return answerChecked(
+            {
+              organizationBin: parseBin(query.organizationBin, 'organizationBin'),
+              amount: parseAmountText(query.amount),
+              deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
             },
-          });
+            (fields) => store.createQrPayment({ mode: 'proxy', kind, externalId: null, ...fields }, now),
+            (payment) => {
+              const page = customerPageUrl(req, payment.qrPaymentId);
+              return {
+                externalId: externalId(payment.qrPaymentId),
+                ...(kind === 'qr' ? { qrToken: page } : { paymentLink: page }),
+                expireDate: new Date(payment.expiresAt ?? now).toISOString(),
+                status: store.statusOf(payment, now).status,
+                behaviorOptions: {
+                  statusPollingInterval: options().qrPollingIntervalSec,
+                  paymentConfirmationTimeout: options().qrConfirmationTimeoutSec,
+                  ...(kind === 'qr'
+                    ? { qrCodeScanWaitTimeout: options().qrOpenTimeoutSec }
+                    : { linkActivationWaitTimeout: options().qrOpenTimeoutSec }),
+                },
+              };
+            },
+          );
         },
       ),
     );
@@ -152,11 +152,11 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
       'status',
       (query) => ({ qrPaymentId: asCallParam(query.externalId) }),
       (query, now) => {
-        const qrPaymentId = parseQrPaymentId(query.externalId, 'externalId');
-        if (!qrPaymentId.ok) return qrPaymentId.outcome;
-        const found = store.status(qrPaymentId.value, now);
-        if (!found.ok) return found.outcome;
-        return succeeded({ externalId: externalId(found.value.payment.qrPaymentId), status: found.value.status });
+        return answerChecked(
+          { qrPaymentId: parseQrPaymentId(query.externalId, 'externalId') },
+          ({ qrPaymentId }) => store.status(qrPaymentId, now),
+          (found) => ({ externalId: externalId(found.payment.qrPaymentId), status: found.status }),
+        );
       },
     ),
   );
@@ -172,16 +172,16 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
         deviceToken: asCallParam(query.deviceToken),
       }),
       (query, now) => {
-        const fields = checkAll({
-          qrPaymentId: parseQrPaymentId(query.externalId, 'externalId'),
-          amount: parseAmountText(query.amount),
-          organizationBin: parseBin(query.organizationBin, 'organizationBin'),
-          deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
-        });
-        if (!fields.ok) return fields.outcome;
-        const refund = store.refund(fields.value, now);
-        if (!refund.ok) return refund.outcome;
-        return succeeded({ returnOperationId: Number(refund.value.returnOperationId) });
+        return answerChecked(
+          {
+            qrPaymentId: parseQrPaymentId(query.externalId, 'externalId'),
+            amount: parseAmountText(query.amount),
+            organizationBin: parseBin(query.organizationBin, 'organizationBin'),
+            deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
+          },
+          (fields) => store.refund(fields, now),
+          (refund) => ({ returnOperationId: Number(refund.returnOperationId) }),
+        );
       },
     ),
   );

@@ -11,7 +11,7 @@ import {
   parsePhone,
   parseQrPaymentId,
   parseTradePointId,
-  checkAll,
+  answerChecked,
   dropUndefined,
 } from './kaspi-request.parsers';
 import { customerPageUrl } from './customer-page.router';
@@ -79,17 +79,17 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
     '/v01/remote/create',
     route('create', bodyParams, (req, now) => {
       const body = bodyOf(req);
-      const fields = checkAll({
-        organizationBin: parseBin(body.OrganizationBin),
-        amount: parseAmountNumber(body.Amount),
-        phone: parsePhone(body.PhoneNumber),
-        deviceToken: parseDeviceToken(body.DeviceToken),
-        comment: parseComment(body.Comment),
-      });
-      if (!fields.ok) return fields.outcome;
-      const created = store.createRemotePayment({ mode: 'direct', ...fields.value }, now);
-      if (!created.ok) return created.outcome;
-      return succeeded({ QrPaymentId: Number(created.value.qrPaymentId) });
+      return answerChecked(
+        {
+          organizationBin: parseBin(body.OrganizationBin),
+          amount: parseAmountNumber(body.Amount),
+          phone: parsePhone(body.PhoneNumber),
+          deviceToken: parseDeviceToken(body.DeviceToken),
+          comment: parseComment(body.Comment),
+        },
+        (fields) => store.createRemotePayment({ mode: 'direct', ...fields }, now),
+        (created) => ({ QrPaymentId: Number(created.qrPaymentId) }),
+      );
     }),
   );
 
@@ -101,16 +101,16 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
       path,
       route(operation, bodyParams, (req, now) => {
         const body = bodyOf(req);
-        const fields = checkAll({
-          organizationBin: parseBin(body.OrganizationBin),
-          amount: parseAmountNumber(body.Amount),
-          deviceToken: parseDeviceToken(body.DeviceToken),
-          externalId: parseExternalId(body.ExternalId),
-        });
-        if (!fields.ok) return fields.outcome;
-        const created = store.createQrPayment({ mode: 'direct', kind, ...fields.value }, now);
-        if (!created.ok) return created.outcome;
-        return succeeded(qrCreateData(created.value, customerPageUrl(req, created.value.qrPaymentId), options()));
+        return answerChecked(
+          {
+            organizationBin: parseBin(body.OrganizationBin),
+            amount: parseAmountNumber(body.Amount),
+            deviceToken: parseDeviceToken(body.DeviceToken),
+            externalId: parseExternalId(body.ExternalId),
+          },
+          (fields) => store.createQrPayment({ mode: 'direct', kind, ...fields }, now),
+          (created) => qrCreateData(created, customerPageUrl(req, created.qrPaymentId), options()),
+        );
       }),
     );
   }
@@ -119,11 +119,11 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
     'status',
     (req) => ({ qrPaymentId: asCallParam(req.params.qrPaymentId) }),
     (req, now) => {
-      const qrPaymentId = parseQrPaymentId(req.params.qrPaymentId);
-      if (!qrPaymentId.ok) return qrPaymentId.outcome;
-      const found = store.status(qrPaymentId.value, now);
-      if (!found.ok) return found.outcome;
-      return succeeded(statusData(found.value));
+      return answerChecked(
+        { qrPaymentId: parseQrPaymentId(req.params.qrPaymentId) },
+        ({ qrPaymentId }) => store.status(qrPaymentId, now),
+        statusData,
+      );
     },
   );
   router.get('/v02/payment/status/:qrPaymentId', status);
@@ -133,16 +133,16 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
     '/v01/payment/return',
     route('refund', bodyParams, (req, now) => {
       const body = bodyOf(req);
-      const fields = checkAll({
-        organizationBin: parseBin(body.OrganizationBin),
-        deviceToken: parseDeviceToken(body.DeviceToken),
-        qrPaymentId: parseQrPaymentId(body.QrPaymentId),
-        amount: parseAmountNumber(body.Amount),
-      });
-      if (!fields.ok) return fields.outcome;
-      const refund = store.refund(fields.value, now);
-      if (!refund.ok) return refund.outcome;
-      return succeeded({ ReturnOperationId: Number(refund.value.returnOperationId) });
+      return answerChecked(
+        {
+          organizationBin: parseBin(body.OrganizationBin),
+          deviceToken: parseDeviceToken(body.DeviceToken),
+          qrPaymentId: parseQrPaymentId(body.QrPaymentId),
+          amount: parseAmountNumber(body.Amount),
+        },
+        (fields) => store.refund(fields, now),
+        (refund) => ({ ReturnOperationId: Number(refund.returnOperationId) }),
+      );
     }),
   );
 
@@ -155,20 +155,19 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
         deviceToken: asCallParam(req.query.DeviceToken),
       }),
       (req, now) => {
-        const fields = checkAll({
-          qrPaymentId: parseQrPaymentId(req.query.QrPaymentId),
-          deviceToken: parseDeviceToken(req.query.DeviceToken),
-        });
-        if (!fields.ok) return fields.outcome;
-        const details = store.details(fields.value, now);
-        if (!details.ok) return details.outcome;
-        const { payment, since, status, available } = details.value;
-        return succeeded({
-          QrPaymentId: Number(payment.qrPaymentId),
-          TotalAmount: tiynToTenge(payment.amount),
-          AvailableReturnAmount: tiynToTenge(available),
-          TransactionDate: kazakhstanTime(status === RemoteStatus.PROCESSED ? since : payment.createdAt),
-        });
+        return answerChecked(
+          {
+            qrPaymentId: parseQrPaymentId(req.query.QrPaymentId),
+            deviceToken: parseDeviceToken(req.query.DeviceToken),
+          },
+          (fields) => store.details(fields, now),
+          ({ payment, since, status, available }) => ({
+            QrPaymentId: Number(payment.qrPaymentId),
+            TotalAmount: tiynToTenge(payment.amount),
+            AvailableReturnAmount: tiynToTenge(available),
+            TransactionDate: kazakhstanTime(status === RemoteStatus.PROCESSED ? since : payment.createdAt),
+          }),
+        );
       },
     ),
   );
@@ -177,15 +176,15 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
     '/v01/remote/cancel',
     route('cancel', bodyParams, (req, now) => {
       const body = bodyOf(req);
-      const fields = checkAll({
-        organizationBin: parseBin(body.OrganizationBin),
-        deviceToken: parseDeviceToken(body.DeviceToken),
-        qrPaymentId: parseQrPaymentId(body.QrPaymentId),
-      });
-      if (!fields.ok) return fields.outcome;
-      const canceled = store.cancel(fields.value, now);
-      if (!canceled.ok) return canceled.outcome;
-      return succeeded({ Status: canceled.value.status });
+      return answerChecked(
+        {
+          organizationBin: parseBin(body.OrganizationBin),
+          deviceToken: parseDeviceToken(body.DeviceToken),
+          qrPaymentId: parseQrPaymentId(body.QrPaymentId),
+        },
+        (fields) => store.cancel(fields, now),
+        (canceled) => ({ Status: canceled.status }),
+      );
     }),
   );
 
@@ -218,14 +217,15 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
       if (typeof body.DeviceId !== 'string' || body.DeviceId.trim() === '' || body.DeviceId.length > 128) {
         return rejected(KaspiStatusCode.INVALID_REQUEST, 'DeviceId is required');
       }
-      const fields = checkAll({
-        organizationBin: parseBin(body.OrganizationBin),
-        tradePointId: parseTradePointId(body.TradePointId),
-      });
-      if (!fields.ok) return fields.outcome;
-      const device = store.registerDevice({ ...fields.value, deviceId: body.DeviceId });
-      if (!device.ok) return device.outcome;
-      return succeeded({ DeviceToken: device.value.deviceToken });
+      const deviceId = body.DeviceId;
+      return answerChecked(
+        {
+          organizationBin: parseBin(body.OrganizationBin),
+          tradePointId: parseTradePointId(body.TradePointId),
+        },
+        (fields) => store.registerDevice({ ...fields, deviceId }),
+        (device) => ({ DeviceToken: device.deviceToken }),
+      );
     }),
   );
 
@@ -234,11 +234,11 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
       `/v01/test/payment/${action}`,
       route(action, (req) => ({ qrPaymentId: asCallParam(bodyOf(req).qrPaymentId) }), (req, now) => {
         const body = bodyOf(req);
-        const qrPaymentId = parseQrPaymentId(body.qrPaymentId ?? body.QrPaymentId, 'qrPaymentId');
-        if (!qrPaymentId.ok) return qrPaymentId.outcome;
-        const changed = store.customerAction(qrPaymentId.value, action, now);
-        if (!changed.ok) return changed.outcome;
-        return succeeded({ Status: changed.value.status });
+        return answerChecked(
+          { qrPaymentId: parseQrPaymentId(body.qrPaymentId ?? body.QrPaymentId, 'qrPaymentId') },
+          ({ qrPaymentId }) => store.customerAction(qrPaymentId, action, now),
+          (changed) => ({ Status: changed.status }),
+        );
       }),
     );
   }
