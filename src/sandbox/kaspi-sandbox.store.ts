@@ -181,26 +181,19 @@ export class KaspiSandboxStore {
   }
 
   createRemotePayment(input: CreateRemotePaymentInput, now: number): Checked<PaymentRecord> {
-    const device = this.deviceFor(input.organizationBin, input.deviceToken);
-    if (!device.ok) return device;
-    const bound = device.value ?? this.enrol(input.organizationBin, input.deviceToken);
-
-    return accept(
-      this.add({
-        mode: input.mode,
-        kind: 'remote',
-        organizationBin: input.organizationBin,
-        deviceToken: input.deviceToken,
-        tradePointId: bound.tradePointId,
-        amount: input.amount,
-        phone: input.phone,
-        comment: input.comment,
-        externalId: null,
-        createdAt: now,
-        expiresAt: null,
-        autoAdvanceMs: this.options().autoAdvanceMs,
-      }),
-    );
+    return this.addOnDevice({
+      mode: input.mode,
+      kind: 'remote',
+      organizationBin: input.organizationBin,
+      deviceToken: input.deviceToken,
+      amount: input.amount,
+      phone: input.phone,
+      comment: input.comment,
+      externalId: null,
+      createdAt: now,
+      expiresAt: null,
+      autoAdvanceMs: this.options().autoAdvanceMs,
+    });
   }
 
   /**
@@ -208,25 +201,32 @@ export class KaspiSandboxStore {
    * `ExpireDate`. It never pays itself: a tester plays the customer (the test calls, or the page).
    */
   createQrPayment(input: CreateQrPaymentInput, now: number): Checked<PaymentRecord> {
-    const device = this.deviceFor(input.organizationBin, input.deviceToken);
+    return this.addOnDevice({
+      mode: input.mode,
+      kind: input.kind,
+      organizationBin: input.organizationBin,
+      deviceToken: input.deviceToken,
+      amount: input.amount,
+      phone: null,
+      comment: null,
+      externalId: input.externalId,
+      createdAt: now,
+      expiresAt: now + this.options().qrOpenTimeoutSec * 1000,
+      autoAdvanceMs: 0,
+    });
+  }
+
+  /**
+   * A new payment on the device the BIN and token name: a token Kaspi has not seen is enrolled
+   * (when auto-enrolment is on), one bound to another BIN is refused before anything is added.
+   */
+  private addOnDevice(
+    fields: Omit<PaymentRecord, 'qrPaymentId' | 'settled' | 'refunds' | 'refundedAmount' | 'tradePointId'>,
+  ): Checked<PaymentRecord> {
+    const device = this.deviceFor(fields.organizationBin, fields.deviceToken);
     if (!device.ok) return device;
-    const bound = device.value ?? this.enrol(input.organizationBin, input.deviceToken);
-    return accept(
-      this.add({
-        mode: input.mode,
-        kind: input.kind,
-        organizationBin: input.organizationBin,
-        deviceToken: input.deviceToken,
-        tradePointId: bound.tradePointId,
-        amount: input.amount,
-        phone: null,
-        comment: null,
-        externalId: input.externalId,
-        createdAt: now,
-        expiresAt: now + this.options().qrOpenTimeoutSec * 1000,
-        autoAdvanceMs: 0,
-      }),
-    );
+    const bound = device.value ?? this.enrol(fields.organizationBin, fields.deviceToken);
+    return accept(this.add({ ...fields, tradePointId: bound.tradePointId }));
   }
 
   private add(fields: Omit<PaymentRecord, 'qrPaymentId' | 'settled' | 'refunds' | 'refundedAmount'>): PaymentRecord {
