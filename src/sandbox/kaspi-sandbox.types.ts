@@ -6,8 +6,8 @@
 /** How the gateway reached the sandbox: Kaspi's r3 API directly, or the merchant's proxy. */
 export type SandboxMode = 'direct' | 'proxy';
 
-/** Every upstream call the sandbox answers, as named in the call log and the counters. */
-export type SandboxOperation =
+/** The payment API's own calls and the health check: the calls a fault can be aimed at. */
+export type FaultableOperation =
   | 'create'
   | 'qr-create'
   | 'qr-create-link'
@@ -15,28 +15,16 @@ export type SandboxOperation =
   | 'refund'
   | 'details'
   | 'cancel'
-  | 'ping'
-  | 'tradepoints'
-  | 'register'
-  | 'scan'
-  | 'confirm'
-  | 'scanerror'
-  | 'confirmerror';
+  | 'ping';
+
+/** Every upstream call the sandbox answers, as named in the call log and the counters. */
+export type SandboxOperation = FaultableOperation | 'tradepoints' | 'register' | CustomerAction;
 
 /** What a customer can do to a payment (remote, QR or link) in Kaspi's test environment. */
 export type CustomerAction = 'scan' | 'confirm' | 'scanerror' | 'confirmerror';
 
 /** Operations a fault can target; `*` means the three creates, status, refund, details and cancel. */
-export type FaultOperation =
-  | 'create'
-  | 'qr-create'
-  | 'qr-create-link'
-  | 'status'
-  | 'refund'
-  | 'details'
-  | 'cancel'
-  | 'ping'
-  | '*';
+export type FaultOperation = FaultableOperation | '*';
 
 /**
  * - `latency`: answer normally, `latencyMs` late.
