@@ -1,7 +1,7 @@
 import express from 'express';
 import http from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
+import { listenSandbox } from './sandbox-listen';
 import { createKaspiSandbox, type KaspiSandbox } from './kaspi-sandbox';
 import type { KaspiSandboxOptions } from './kaspi-sandbox.types';
 
@@ -55,25 +55,11 @@ export async function startKaspiSandbox(options: StartKaspiSandboxOptions = {}):
     ? https.createServer({ key: tls.key, cert: tls.cert, ca: tls.ca, requestCert: true, rejectUnauthorized: false }, app)
     : http.createServer(app);
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-
-  const address = server.address() as AddressInfo;
-  const hostInUrl = address.family === 'IPv6' ? `[${address.address}]` : address.address;
-  const url = `${tls ? 'https' : 'http'}://${hostInUrl}:${address.port}`;
+  const { url, close } = await listenSandbox(server, port, host, tls ? 'https' : 'http');
 
   return {
     url,
     sandbox,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
+    close,
   };
 }

@@ -1,6 +1,6 @@
 import express from 'express';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenSandbox } from '../sandbox-listen';
 import { createCloudPaymentsSandbox, type CloudPaymentsSandbox } from './cloudpayments-sandbox';
 import type { CloudPaymentsSandboxOptions } from './cloudpayments-sandbox.types';
 
@@ -27,21 +27,6 @@ export async function startCloudPaymentsSandbox(
   app.disable('etag');
   app.use(sandbox.router);
   const server = http.createServer(app);
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const address = server.address() as AddressInfo;
-  return {
-    url: `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`,
-    sandbox,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  const { url, close } = await listenSandbox(server, port, host, 'http');
+  return { url, sandbox, close };
 }
