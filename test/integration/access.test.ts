@@ -113,7 +113,9 @@ describe('access by API key and role', () => {
   it('asks for the same key over graphql-ws, in connectionParams.authorization', async () => {
 
     for (const role of ['admin', 'service', 'viewer']) {
-      const subscriber = collect<any>(gw.subscribe({ key: KEYS[role] }), `subscription { paymentStatusChanged(shopId: 41) { status } }`);
+      // From a moment before the subscription, so that a payment made while it is being set up is replayed, not missed.
+      const since = new Date().toISOString();
+      const subscriber = collect<any>(gw.subscribe({ key: KEYS[role] }), `subscription ($since: DateTime) { paymentStatusChanged(shopId: 41, since: $since) { status } }`, { since });
       await gw.gql(`mutation { createKaspiPayment(input: { shopId: 41, amount: 12, phone: "77015211545" }) { errors { code } } }`);
       const events = await subscriber.waitFor((seen) => seen.length > 0);
       expect(events[0].paymentStatusChanged.status).toBe('WAITING');
