@@ -3,7 +3,7 @@ import { useCase, type GraphQLContext } from '../graphql-context';
 import { UserErrorView } from './types/common.types';
 import { PaymentStatus } from './types/enums';
 import { RefundPayload } from './types/payment-inputs.types';
-import { PaymentView, RefundView } from './types/payment.types';
+import { PaymentView } from './types/payment.types';
 import { ResolvePaymentInput, ResolvePaymentPayload, ResolveRefundInput } from './types/resolution.types';
 
 /** What an admin needs to settle the outcomes the gateway could not learn by itself. */
@@ -34,10 +34,6 @@ export class ResolutionResolver {
   @Mutation(() => RefundPayload, { description: 'Settles an UNKNOWN refund by what was learned at the provider.' })
   async resolveUnknownRefund(@Arg('input', () => ResolveRefundInput) input: ResolveRefundInput, @Ctx() ctx: GraphQLContext): Promise<RefundPayload> {
     const result = await ctx.services.refunds.resolveUnknown(useCase(ctx), input);
-    return {
-      refund: result.refund && RefundView.from(result.refund),
-      payment: result.payment && PaymentView.from(result.payment),
-      errors: result.errors.map(UserErrorView.from),
-    };
+    return RefundPayload.from(result);
   }
 }

@@ -2,6 +2,7 @@ import { Field, InputType, Int, ObjectType } from 'type-graphql';
 import { PaymentMethod } from './enums';
 import { UserErrorView } from './common.types';
 import { PaymentView, RefundView } from './payment.types';
+import type { RefundResult } from '../../services/refund.service';
 import { TengeScalar } from './scalars';
 
 @InputType()
@@ -95,4 +96,12 @@ export class RefundPayload {
 
   @Field(() => [UserErrorView])
   errors!: UserErrorView[];
+
+  static from(result: RefundResult): RefundPayload {
+    return Object.assign(new RefundPayload(), {
+      refund: result.refund && RefundView.from(result.refund),
+      payment: result.payment && PaymentView.from(result.payment),
+      errors: result.errors.map(UserErrorView.from),
+    });
+  }
 }
