@@ -6,6 +6,7 @@ import type { Refund } from '../entities/refund.entity';
 import { WebhookEndpointLog, type WebhookEndpointAction } from '../entities/webhook-endpoint-log.entity';
 import { shopScope, type Origin } from './use-case-context';
 import { outcomeError, type CallOutcome } from './provider-outcome';
+import { paymentOwner } from '../domain/payment-owner';
 
 /** What an audit row says about a change, besides its subject and its origin. */
 export interface AuditChange {
@@ -152,13 +153,7 @@ function fittedToColumns(em: EntityManager, row: Record<string, unknown>): Recor
 }
 
 function paymentSubject(payment: Payment) {
-  return {
-    shopId: payment.shopId,
-    organizationBin: payment.organizationBin,
-    provider: payment.provider,
-    externalId: payment.externalId,
-    paymentId: payment.id,
-  };
+  return { ...paymentOwner(payment), externalId: payment.externalId, paymentId: payment.id };
 }
 
 /** A provider call's failure as the audit log keeps it: our code and message, never the upstream text. */

@@ -3,6 +3,7 @@ import type { PaymentStatus } from '../../domain/payment-status';
 import { WebhookEventType, WIRE_EVENT_TYPES } from '../../domain/webhook-delivery';
 import type { Payment } from '../../entities/payment.entity';
 import type { Refund } from '../../entities/refund.entity';
+import { paymentOwner } from '../../domain/payment-owner';
 
 /**
  * The bodies receivers get: the event's type, when it was announced, and its data. Amounts are
@@ -49,9 +50,7 @@ function paymentData(payment: Payment) {
   return {
     id: payment.id,
     externalId: payment.externalId,
-    shopId: payment.shopId,
-    organizationBin: payment.organizationBin,
-    provider: payment.provider,
+    ...paymentOwner(payment),
     method: payment.method,
     amount: tiynToTenge(payment.amount),
     refundedAmount: tiynToTenge(payment.refundedAmount),

@@ -75,13 +75,7 @@ export class WebhookEndpointService {
     const endpoint = await inTransaction(ctx.em, async (tx) => {
       const row = tx.create(WebhookEndpoint, { url, events, shopIds, description, secret } as WebhookEndpoint);
       tx.persist(row);
-      this.audit.recordEndpointChange(tx, {
-        endpointId: row.id,
-        action: WebhookEndpointAction.CREATED,
-        actor: ctx.actor.label,
-        requestId: ctx.requestId,
-        details: { after: describe(row) },
-      });
+      this.recordChange(tx, ctx, row.id, WebhookEndpointAction.CREATED, { after: describe(row) });
       return row;
     });
     return { endpoint, secret, errors: [] };
@@ -109,13 +103,7 @@ export class WebhookEndpointService {
         endpoint.isActive = false;
         await failPendingDeliveries(tx, endpoint.id, `the endpoint was turned off by ${ctx.actor.label}`);
       }
-      this.audit.recordEndpointChange(tx, {
-        endpointId: endpoint.id,
-        action: WebhookEndpointAction.UPDATED,
-        actor: ctx.actor.label,
-        requestId: ctx.requestId,
-        details: { before, after: describe(endpoint) },
-      });
+      this.recordChange(tx, ctx, endpoint.id, WebhookEndpointAction.UPDATED, { before, after: describe(endpoint) });
       return { endpoint, secret: null, errors: [] };
     });
   }
@@ -126,13 +114,7 @@ export class WebhookEndpointService {
       endpoint.deletedAt = new Date();
       endpoint.isActive = false;
       await failPendingDeliveries(tx, endpoint.id, `the endpoint was deleted by ${ctx.actor.label}`);
-      this.audit.recordEndpointChange(tx, {
-        endpointId: endpoint.id,
-        action: WebhookEndpointAction.DELETED,
-        actor: ctx.actor.label,
-        requestId: ctx.requestId,
-        details: { before: describe(endpoint) },
-      });
+      this.recordChange(tx, ctx, endpoint.id, WebhookEndpointAction.DELETED, { before: describe(endpoint) });
       return { endpoint, secret: null, errors: [] };
     });
   }
@@ -147,13 +129,7 @@ export class WebhookEndpointService {
       endpoint.previousSecret = endpoint.secret;
       endpoint.previousSecretExpiresAt = new Date(Date.now() + this.settings.secretOverlapMs);
       endpoint.secret = secret;
-      this.audit.recordEndpointChange(tx, {
-        endpointId: endpoint.id,
-        action: WebhookEndpointAction.SECRET_ROTATED,
-        actor: ctx.actor.label,
-        requestId: ctx.requestId,
-        details: { previousSecretExpiresAt: endpoint.previousSecretExpiresAt.toISOString() },
-      });
+      this.recordChange(tx, ctx, endpoint.id, WebhookEndpointAction.SECRET_ROTATED, { previousSecretExpiresAt: endpoint.previousSecretExpiresAt.toISOString() });
       return { endpoint, secret, errors: [] };
     });
   }
@@ -169,6 +145,11 @@ export class WebhookEndpointService {
     endpoint.disabledReason = reason.slice(0, 500);
     await failPendingDeliveries(tx, endpoint.id, `the endpoint was turned off: ${reason}`);
     this.audit.recordEndpointChange(tx, { endpointId: endpoint.id, action: WebhookEndpointAction.TURNED_OFF, actor: WEBHOOKS_ACTOR, reason });
+  }
+
+  /** The audit row of a change an operator made to an endpoint, in the change's transaction. */
+  private recordChange(tx: EntityManager, ctx: UseCaseContext, endpointId: string, action: WebhookEndpointAction, details: Record<string, unknown>): void {
+    this.audit.recordEndpointChange(tx, { endpointId, action, actor: ctx.actor.label, requestId: ctx.requestId, details });
   }
 
   private async withEndpoint(
