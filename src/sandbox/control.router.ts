@@ -2,9 +2,9 @@ import express, { type NextFunction, type Request, type Response, type Router } 
 import { maskDeviceToken } from '../domain/device-token';
 import { maskPhone } from '../domain/phone';
 import { bearerMatches } from '../security/bearer-token';
-import type { KaspiSandbox } from './kaspi-sandbox';
 import type {
   CustomerAction,
+  KaspiSandbox,
   FaultSpec,
   SandboxCallParams,
   SandboxCallRecord,

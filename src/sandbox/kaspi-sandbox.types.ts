@@ -1,7 +1,10 @@
 /**
- * Public shapes of the Kaspi sandbox: its options, fault specifications and the state it reports.
- * Type-only, so that the control client can use them without loading Express.
+ * Public shapes of the Kaspi sandbox: its interface, options, fault specifications and the state it
+ * reports. Type-only, Express's Router included, so that the control client can use them without
+ * loading Express.
  */
+
+import type { Router } from 'express';
 
 /** How the gateway reached the sandbox: Kaspi's r3 API directly, or the merchant's proxy. */
 export type SandboxMode = 'direct' | 'proxy';
@@ -237,4 +240,62 @@ export interface SeedPaymentsInput {
   mode?: SandboxMode;
   /** Back-dates their creation by this much, so that they look as old as the rows they mirror. Default 0. */
   ageMs?: number;
+}
+
+/**
+ * An emulator of Kaspi's r3 API and of the merchant proxy, with controls for tests and benchmarks.
+ *
+ * Under whatever path `router` is mounted at:
+ * - `/r3/v01/...` (and `/r3/v02/payment/status/:id`): Kaspi's r3 API, direct mode;
+ * - `/proxy/{create,status,refund}/`: the merchant proxy;
+ * - `/proxy/{create-qr,create-link}/`: what a proxy forwards to `qr/create` and `qr/create-link`;
+ * - `/pay/:qrPaymentId`: where QR codes and links lead, a page on which a tester plays the customer;
+ * - `/_control/...`: the JSON control API that mirrors the methods below.
+ *
+ * @example
+ * const sandbox = createKaspiSandbox({ autoAdvanceMs: 0 });
+ * app.use('/sandbox/kaspi', sandbox.router);
+ * sandbox.injectFault({ operation: 'refund', fault: 'empty' });
+ */
+export interface KaspiSandbox {
+  readonly router: Router;
+  /** Shows phone numbers and device tokens whole over the control API: `Authorization: Bearer <controlToken>`. */
+  readonly controlToken: string;
+  /** The options in force now. */
+  readonly options: ResolvedSandboxOptions;
+  /**
+   * Forgets payments, devices, calls, counters and faults, and restores the options the sandbox was
+   * created with. QrPaymentIds keep increasing, so an id is never handed out twice.
+   */
+  reset(): void;
+  /** The same data as `GET /_control/state`. */
+  snapshot(query?: SnapshotQuery): SandboxSnapshot;
+  /** Queues a fault for the next matching calls. */
+  injectFault(spec: FaultSpec): PendingFault;
+  clearFaults(): void;
+  /** Changes some options; payments already created keep the auto-advance delay they were born with. */
+  configure(options: KaspiSandboxOptions): ResolvedSandboxOptions;
+  /**
+   * Sets a payment's status to any word, known to Kaspi or not; auto-advance stops for it.
+   * @throws SandboxControlError (404) for an unknown payment.
+   */
+  forceStatus(qrPaymentId: string, status: string): SandboxPaymentView;
+  /**
+   * What Kaspi's test calls do: the customer scans, confirms or fails.
+   * @throws SandboxControlError: 404 for an unknown payment, 409 for one already final.
+   */
+  simulateCustomer(qrPaymentId: string, action: CustomerAction): SandboxPaymentView;
+  payment(qrPaymentId: string): SandboxPaymentView | null;
+  /**
+   * Creates many remote payments in one go, as `remote/create` would, and returns their ids in
+   * order. They are not written to the call log or the counters: no call was made.
+   * @throws SandboxControlError (400) when the device cannot take payments for the BIN.
+   */
+  seedPayments(input: SeedPaymentsInput): string[];
+  /**
+   * `forceStatus` for many payments; ids the sandbox does not know are returned, not refused.
+   */
+  forceStatuses(qrPaymentIds: string[], status: string): { updated: number; notFound: string[] };
+  /** Binds a device token to a BIN, as `device/register` does; needed when `autoEnrolDevices` is off. */
+  registerDevice(input: RegisterDeviceInput): SandboxDeviceView;
 }
