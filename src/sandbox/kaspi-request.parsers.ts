@@ -9,6 +9,18 @@ import { KaspiStatusCode, rejected, succeeded, type KaspiOutcome } from './kaspi
 
 export type Checked<T> = { ok: true; value: T } | { ok: false; outcome: KaspiOutcome };
 
+/** The values of a set of checks, once all of them have passed. */
+export type CheckedFields<T> = { [K in keyof T]: T[K] extends Checked<infer V> ? V : never };
+
+/**
+ * Where a request carries a field, under the name its refusals give it too, and the field's check.
+ * Checks that name no field in their refusals ignore the name.
+ */
+export type RequestField = readonly [name: string, check: (value: unknown, name: string) => Checked<unknown>];
+
+/** The checks of the named fields, read from a request's body or query. */
+export type FieldChecks<F extends Record<string, RequestField>, K extends keyof F> = { [P in K]: ReturnType<F[P][1]> };
+
 const BIN_PATTERN = /^\d{12}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PHONE_PATTERN = /^7\d{10}$/;
@@ -128,15 +140,26 @@ export function dropUndefined(params: SandboxCallParams): SandboxCallParams {
 }
 
 /** Runs field checks in order and stops at the first refusal, as Kaspi answers one error at a time. */
-export function checkAll<T extends Record<string, Checked<unknown>>>(
-  checks: T,
-): Checked<{ [K in keyof T]: T[K] extends Checked<infer V> ? V : never }> {
+export function checkAll<T extends Record<string, Checked<unknown>>>(checks: T): Checked<CheckedFields<T>> {
   const values: Record<string, unknown> = {};
   for (const [key, check] of Object.entries(checks)) {
     if (!check.ok) return check;
     values[key] = check.value;
   }
-  return { ok: true, value: values as { [K in keyof T]: T[K] extends Checked<infer V> ? V : never } };
+  return { ok: true, value: values as CheckedFields<T> };
+}
+
+/** Checks the named fields of a request's body or query; `answerChecked` stops at the first refusal in this order. */
+export function checkFields<F extends Record<string, RequestField>, K extends keyof F & string>(
+  fields: F,
+  names: readonly K[],
+  source: Record<string, unknown>,
+): FieldChecks<F, K> {
+  const checks = names.map((name) => {
+    const [field, check] = fields[name];
+    return [name, check(source[field], field)];
+  });
+  return Object.fromEntries(checks) as FieldChecks<F, K>;
 }
 
 /**
@@ -146,7 +169,7 @@ export function checkAll<T extends Record<string, Checked<unknown>>>(
  */
 export function answerChecked<T extends Record<string, Checked<unknown>>, R>(
   checks: T,
-  act: (fields: { [K in keyof T]: T[K] extends Checked<infer V> ? V : never }) => Checked<R>,
+  act: (fields: CheckedFields<T>) => Checked<R>,
   data: (result: R) => Record<string, unknown> | unknown[],
 ): KaspiOutcome {
   const fields = checkAll(checks);

@@ -3,6 +3,7 @@ import { timingSafeEqual } from 'node:crypto';
 import {
   asCallParam,
   answerChecked,
+  checkFields,
   dropUndefined,
   parseAmountText,
   parseBin,
@@ -10,11 +11,15 @@ import {
   parseDeviceToken,
   parsePhone,
   parseQrPaymentId,
+  type Checked,
+  type CheckedFields,
+  type FieldChecks,
+  type RequestField,
 } from './kaspi-request.parsers';
 import { customerPageUrl } from './customer-page.router';
 import type { KaspiSandboxStore } from './kaspi-sandbox.store';
 import type { ResolvedSandboxOptions, SandboxCallParams, SandboxOperation } from './kaspi-sandbox.types';
-import { KaspiStatusCode, type KaspiOutcome } from './kaspi-status-codes';
+import { KaspiStatusCode } from './kaspi-status-codes';
 import { jsonAnswer, type UpstreamAnswer, type UpstreamCallRunner, type UpstreamDialect } from './upstream-call.runner';
 
 /** The proxy passes Kaspi's refusals on under Kaspi's code, and its successes as `data`. */
@@ -41,20 +46,38 @@ interface ProxyDependencies {
 type ProxyQuery = Record<string, unknown>;
 
 /**
+ * The query parameters proxy calls take, under the store's names. The proxy names a field by its
+ * query parameter when it refuses it.
+ */
+const QUERY_FIELDS = {
+  organizationBin: ['organizationBin', parseBin],
+  amount: ['amount', parseAmountText],
+  phone: ['phone', parsePhone],
+  deviceToken: ['deviceToken', parseDeviceToken],
+  comment: ['message', parseComment],
+  qrPaymentId: ['externalId', parseQrPaymentId],
+} as const satisfies Record<string, RequestField>;
+
+type QueryField = keyof typeof QUERY_FIELDS;
+
+/**
  * The merchant-run proxy used in production: GET requests with query strings, even for create and
  * refund, authenticated by an `access_token` query parameter.
  */
 export function createProxyRouter({ store, runner, options }: ProxyDependencies): Router {
   const router = express.Router();
 
-  const route = (
+  /** A call that takes `fields`, checked in that order, has the store act on them and answers with what it made. */
+  const route = <K extends QueryField, R>(
     operation: SandboxOperation,
-    params: (query: ProxyQuery) => SandboxCallParams,
-    handle: (query: ProxyQuery, now: number, req: Request) => KaspiOutcome,
+    fields: readonly K[],
+    act: (checked: CheckedFields<FieldChecks<typeof QUERY_FIELDS, K>>, now: number) => Checked<R>,
+    answer: (result: R, now: number, req: Request) => Record<string, unknown>,
   ) =>
     async (req: Request, res: Response): Promise<void> => {
       const query = req.query as ProxyQuery;
       const accessTokenValid = tokenMatches(query.access_token, options().proxyAccessToken);
+      const params = Object.fromEntries(fields.map((field) => [field, asCallParam(query[QUERY_FIELDS[field][0]])]));
       await runner.run(
         req,
         res,
@@ -62,10 +85,15 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
           mode: 'proxy',
           operation,
           requestId: req.get('X-Request-ID') ?? null,
-          params: { ...dropUndefined(params(query)), accessTokenValid },
+          params: { ...dropUndefined(params), accessTokenValid },
           execute: () => {
             if (!accessTokenValid) return { outcomeStatusCode: null, answer: INVALID_TOKEN_ANSWER };
-            const outcome = handle(query, Date.now(), req);
+            const now = Date.now();
+            const outcome = answerChecked(
+              checkFields(QUERY_FIELDS, fields, query),
+              (checked) => act(checked, now),
+              (result) => answer(result, now, req),
+            );
             return { outcomeStatusCode: outcome.statusCode, answer: proxyDialect.render(outcome) };
           },
         },
@@ -80,26 +108,9 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
     '/create',
     route(
       'create',
-      (query) => ({
-        phone: asCallParam(query.phone),
-        amount: asCallParam(query.amount),
-        comment: asCallParam(query.message),
-        organizationBin: asCallParam(query.organizationBin),
-        deviceToken: asCallParam(query.deviceToken),
-      }),
-      (query, now) => {
-        return answerChecked(
-          {
-            organizationBin: parseBin(query.organizationBin, 'organizationBin'),
-            amount: parseAmountText(query.amount),
-            phone: parsePhone(query.phone),
-            deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
-            comment: parseComment(query.message),
-          },
-          (fields) => store.createRemotePayment({ mode: 'proxy', ...fields }, now),
-          (created) => ({ externalId: externalId(created.qrPaymentId), status: store.statusOf(created, now).status }),
-        );
-      },
+      ['organizationBin', 'amount', 'phone', 'deviceToken', 'comment'],
+      (fields, now) => store.createRemotePayment({ mode: 'proxy', ...fields }, now),
+      (created, now) => ({ externalId: externalId(created.qrPaymentId), status: store.statusOf(created, now).status }),
     ),
   );
 
@@ -111,36 +122,23 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
       path,
       route(
         operation,
-        (query) => ({
-          amount: asCallParam(query.amount),
-          organizationBin: asCallParam(query.organizationBin),
-          deviceToken: asCallParam(query.deviceToken),
-        }),
-        (query, now, req) => {
-          return answerChecked(
-            {
-              organizationBin: parseBin(query.organizationBin, 'organizationBin'),
-              amount: parseAmountText(query.amount),
-              deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
+        ['organizationBin', 'amount', 'deviceToken'],
+        (fields, now) => store.createQrPayment({ mode: 'proxy', kind, externalId: null, ...fields }, now),
+        (payment, now, req) => {
+          const page = customerPageUrl(req, payment.qrPaymentId);
+          return {
+            externalId: externalId(payment.qrPaymentId),
+            ...(kind === 'qr' ? { qrToken: page } : { paymentLink: page }),
+            expireDate: new Date(payment.expiresAt ?? now).toISOString(),
+            status: store.statusOf(payment, now).status,
+            behaviorOptions: {
+              statusPollingInterval: options().qrPollingIntervalSec,
+              paymentConfirmationTimeout: options().qrConfirmationTimeoutSec,
+              ...(kind === 'qr'
+                ? { qrCodeScanWaitTimeout: options().qrOpenTimeoutSec }
+                : { linkActivationWaitTimeout: options().qrOpenTimeoutSec }),
             },
-            (fields) => store.createQrPayment({ mode: 'proxy', kind, externalId: null, ...fields }, now),
-            (payment) => {
-              const page = customerPageUrl(req, payment.qrPaymentId);
-              return {
-                externalId: externalId(payment.qrPaymentId),
-                ...(kind === 'qr' ? { qrToken: page } : { paymentLink: page }),
-                expireDate: new Date(payment.expiresAt ?? now).toISOString(),
-                status: store.statusOf(payment, now).status,
-                behaviorOptions: {
-                  statusPollingInterval: options().qrPollingIntervalSec,
-                  paymentConfirmationTimeout: options().qrConfirmationTimeoutSec,
-                  ...(kind === 'qr'
-                    ? { qrCodeScanWaitTimeout: options().qrOpenTimeoutSec }
-                    : { linkActivationWaitTimeout: options().qrOpenTimeoutSec }),
-                },
-              };
-            },
-          );
+          };
         },
       ),
     );
@@ -150,14 +148,9 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
     '/status',
     route(
       'status',
-      (query) => ({ qrPaymentId: asCallParam(query.externalId) }),
-      (query, now) => {
-        return answerChecked(
-          { qrPaymentId: parseQrPaymentId(query.externalId, 'externalId') },
-          ({ qrPaymentId }) => store.status(qrPaymentId, now),
-          (found) => ({ externalId: externalId(found.payment.qrPaymentId), status: found.status }),
-        );
-      },
+      ['qrPaymentId'],
+      ({ qrPaymentId }, now) => store.status(qrPaymentId, now),
+      (found) => ({ externalId: externalId(found.payment.qrPaymentId), status: found.status }),
     ),
   );
 
@@ -165,24 +158,9 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
     '/refund',
     route(
       'refund',
-      (query) => ({
-        qrPaymentId: asCallParam(query.externalId),
-        amount: asCallParam(query.amount),
-        organizationBin: asCallParam(query.organizationBin),
-        deviceToken: asCallParam(query.deviceToken),
-      }),
-      (query, now) => {
-        return answerChecked(
-          {
-            qrPaymentId: parseQrPaymentId(query.externalId, 'externalId'),
-            amount: parseAmountText(query.amount),
-            organizationBin: parseBin(query.organizationBin, 'organizationBin'),
-            deviceToken: parseDeviceToken(query.deviceToken, 'deviceToken'),
-          },
-          (fields) => store.refund(fields, now),
-          (refund) => ({ returnOperationId: Number(refund.returnOperationId) }),
-        );
-      },
+      ['qrPaymentId', 'amount', 'organizationBin', 'deviceToken'],
+      (fields, now) => store.refund(fields, now),
+      (refund) => ({ returnOperationId: Number(refund.returnOperationId) }),
     ),
   );
 
