@@ -124,3 +124,23 @@ export function providerCallErrors<Call, Facts extends Call & ProviderCallFacts>
     },
   };
 }
+
+/**
+ * Plain words for a transport error code, so that an error never carries the transport's own text.
+ * `ownWords` is asked first, for the codes a provider's transport tells apart in its own wording;
+ * what it leaves (undefined) gets the wording every provider shares.
+ */
+export function describeTransportFailure(code: string | null, ownWords: (code: string) => string | undefined): string {
+  if (code === null) return 'the request failed';
+  const own = ownWords(code);
+  if (own !== undefined) return own;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return 'the connection was refused (ECONNREFUSED)';
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return `the host name could not be resolved (${code})`;
+    default:
+      return `the request failed (${code})`;
+  }
+}

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import { describeTransportFailure } from '../provider-call';
 import { noUsableAnswer, type CloudPaymentsCallFacts, type CloudPaymentsOperation } from './cloudpayments.errors';
 
 /** The site's credentials: HTTP Basic with the Public ID as login and the API secret as password. */
@@ -135,7 +136,7 @@ export class CloudPaymentsHttp {
       req.on('error', (error: NodeJS.ErrnoException) => {
         clearTimeout(timer);
         const code = typeof error.code === 'string' ? error.code : null;
-        fail(code, timedOut ? `timed out after ${request.timeoutMs} ms` : describeTransportFailure(code));
+        fail(code, timedOut ? `timed out after ${request.timeoutMs} ms` : describeTransportFailure(code, cloudPaymentsTransportWords));
       });
       req.end(body);
     });
@@ -148,19 +149,7 @@ export class CloudPaymentsHttp {
   }
 }
 
-function describeTransportFailure(code: string | null): string {
-  switch (code) {
-    case null:
-      return 'the request failed';
-    case 'ECONNREFUSED':
-      return 'the connection was refused (ECONNREFUSED)';
-    case 'ECONNRESET':
-    case 'EPIPE':
-      return `the connection was dropped (${code})`;
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-      return `the host name could not be resolved (${code})`;
-    default:
-      return `the request failed (${code})`;
-  }
+/** CloudPayments' own wording: a reset and a broken pipe both mean the connection was dropped. */
+function cloudPaymentsTransportWords(code: string): string | undefined {
+  return code === 'ECONNRESET' || code === 'EPIPE' ? `the connection was dropped (${code})` : undefined;
 }

@@ -4,6 +4,7 @@ import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import axios, { isAxiosError, type AxiosInstance } from 'axios';
+import { describeTransportFailure } from '../provider-call';
 import {
   KaspiConfigurationError,
   noUsableAnswer,
@@ -227,7 +228,7 @@ export class KaspiHttp {
       };
       const reason = timedOut
         ? `timed out after ${request.timeoutMs} ms`
-        : redact(describeTransportFailure(transportCode), [...this.options.secrets, ...request.secrets]);
+        : redact(describeTransportFailure(transportCode, kaspiTransportWords), [...this.options.secrets, ...request.secrets]);
       throw noUsableAnswer(facts, reason);
     } finally {
       clearTimeout(timer);
@@ -260,14 +261,9 @@ function reachedUpstream(error: unknown, code: string | null): boolean {
   return socket?.[CONNECTED] === true;
 }
 
-function describeTransportFailure(code: string | null): string {
+/** Kaspi's own wording, for the codes its transport tells apart (connect timeout, TLS, unreadable answer). */
+function kaspiTransportWords(code: string): string | undefined {
   switch (code) {
-    case null:
-      return 'the request failed';
-    case 'ECONNREFUSED':
-      return 'the connection was refused (ECONNREFUSED)';
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
     case 'EAI_NONAME':
     case 'EAI_FAIL':
       return `the host name could not be resolved (${code})`;
@@ -278,7 +274,7 @@ function describeTransportFailure(code: string | null): string {
     case 'ERR_BAD_RESPONSE':
       return 'the answer could not be read (ERR_BAD_RESPONSE)';
     default:
-      return TLS_FAILURE_CODE.test(code) ? `the TLS connection failed (${code})` : `the request failed (${code})`;
+      return TLS_FAILURE_CODE.test(code) ? `the TLS connection failed (${code})` : undefined;
   }
 }
 
