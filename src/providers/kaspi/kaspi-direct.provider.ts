@@ -1,8 +1,5 @@
-import { PaymentMethod } from '../../domain/payment-method';
 import type {
-  CreatedPayment,
   CreatePaymentRequest,
-  PaymentProvider,
   ProviderPaymentState,
   RefundableAmount,
   RefundRequest,
@@ -10,19 +7,15 @@ import type {
   RoutingSnapshot,
   StatusRequest,
 } from '../provider';
-import { KASPI_PROVIDER_ID } from '../provider-ids';
-import { KaspiDirectClient } from './kaspi-direct.client';
-import { kaspiAmountOrRefuse, kaspiPhoneOrRefuse, refusedLocally, type KaspiOperation } from './kaspi.errors';
+import { KaspiDirectClient, type QrCreateCall } from './kaspi-direct.client';
+import { KaspiModeProvider, type KaspiRemoteAnswer } from './kaspi-mode.provider';
+import { kaspiAmountOrRefuse, refusedLocally, type KaspiOperation } from './kaspi.errors';
 import { KaspiHttp, type KaspiTlsSettings } from './kaspi.http';
-import {
-  KASPI_METHODS,
-  KASPI_STATUS_AFTER_CREATE,
-  toCreatedLinkPayment,
-  toCreatedPayment,
-  toCreatedQrPayment,
-  toPaymentState,
-} from './kaspi.mappers';
+import { toPaymentState } from './kaspi.mappers';
 import type { ResolvedKaspiTimeouts } from './kaspi.provider';
+
+/** What every create sends, whatever the method. */
+type KaspiDirectCreateCall = Omit<QrCreateCall, 'externalId'>;
 
 export interface KaspiDirectProviderOptions {
   baseUrl: URL;
@@ -35,14 +28,13 @@ export interface KaspiDirectProviderOptions {
  * status and refund it can say how much of a payment
  * is left to refund (`payment/details`) and withdraw an unpaid invoice (`remote/cancel`).
  */
-export class KaspiDirectProvider implements PaymentProvider {
-  readonly id = KASPI_PROVIDER_ID;
+export class KaspiDirectProvider extends KaspiModeProvider<KaspiDirectCreateCall> {
   readonly mode = 'direct' as const;
-  readonly methods = KASPI_METHODS;
-  private readonly http: KaspiHttp;
+  protected readonly http: KaspiHttp;
   private readonly client: KaspiDirectClient;
 
   constructor(options: KaspiDirectProviderOptions) {
+    super();
     const { timeouts } = options;
     this.http = new KaspiHttp({
       mode: this.mode,
@@ -59,46 +51,33 @@ export class KaspiDirectProvider implements PaymentProvider {
     });
   }
 
-  async createPayment(request: CreatePaymentRequest): Promise<CreatedPayment> {
-    const facts = { mode: this.mode, operation: 'create' } as const;
-    const amount = kaspiAmountOrRefuse(facts, request.amount);
-    const call = {
+  protected createCall(request: CreatePaymentRequest, amount: string): KaspiDirectCreateCall {
+    return {
       requestId: request.requestId,
       organizationBin: request.routing.organizationBin,
       amount,
       deviceToken: this.requireDeviceToken('create', request.routing),
     };
-    switch (request.method) {
-      case PaymentMethod.KASPI_REMOTE: {
-        const data = await this.client.createRemotePayment({
-          ...call,
-          phoneNumber: kaspiPhoneOrRefuse(facts, request.phone),
-          comment: request.message,
-        });
-        return toCreatedPayment(data.QrPaymentId, KASPI_STATUS_AFTER_CREATE, null, new Date());
-      }
-      case PaymentMethod.KASPI_QR: {
-        const data = await this.client.createQrPayment({ ...call, externalId: request.reference });
-        return toCreatedQrPayment(
-          { externalId: data.QrPaymentId, qrToken: data.QrToken, expireDate: data.ExpireDate, options: data.QrPaymentBehaviorOptions },
-          new Date(),
-        );
-      }
-      case PaymentMethod.KASPI_LINK: {
-        const data = await this.client.createPaymentLink({ ...call, externalId: request.reference });
-        return toCreatedLinkPayment(
-          { externalId: data.PaymentId, paymentUrl: data.PaymentLink, expireDate: data.ExpireDate, options: data.PaymentBehaviorOptions },
-          new Date(),
-        );
-      }
-      default:
-        throw refusedLocally(facts, `Kaspi has no payment method ${String(request.method)}`);
-    }
   }
 
-  async getStatus(request: StatusRequest): Promise<ProviderPaymentState> {
+  protected async createRemote(call: KaspiDirectCreateCall, phone: string, message: string | null | undefined): Promise<KaspiRemoteAnswer> {
+    const data = await this.client.createRemotePayment({ ...call, phoneNumber: phone, comment: message });
+    return { externalId: data.QrPaymentId };
+  }
+
+  protected async createQr(call: KaspiDirectCreateCall, reference: string | null | undefined) {
+    const data = await this.client.createQrPayment({ ...call, externalId: reference });
+    return { externalId: data.QrPaymentId, qrToken: data.QrToken, expireDate: data.ExpireDate, options: data.QrPaymentBehaviorOptions };
+  }
+
+  protected async createLink(call: KaspiDirectCreateCall, reference: string | null | undefined) {
+    const data = await this.client.createPaymentLink({ ...call, externalId: reference });
+    return { externalId: data.PaymentId, paymentUrl: data.PaymentLink, expireDate: data.ExpireDate, options: data.PaymentBehaviorOptions };
+  }
+
+  protected async statusWord(request: StatusRequest): Promise<string> {
     const data = await this.client.getPaymentStatus({ requestId: request.requestId, qrPaymentId: request.externalId });
-    return toPaymentState(request.externalId, data.Status);
+    return data.Status;
   }
 
   async refund(request: RefundRequest): Promise<ProviderRefundResult> {
@@ -134,11 +113,6 @@ export class KaspiDirectProvider implements PaymentProvider {
       deviceToken: this.requireDeviceToken('cancel', request.routing),
     });
     return toPaymentState(request.externalId, data.Status);
-  }
-
-  /** Closes pooled connections; call on shutdown. */
-  close(): void {
-    this.http.close();
   }
 
   /** Kaspi's r3 calls other than status need the device token of the payment's own BIN. */

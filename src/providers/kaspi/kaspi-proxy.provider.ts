@@ -1,25 +1,8 @@
-import { PaymentMethod } from '../../domain/payment-method';
-import type {
-  CreatedPayment,
-  CreatePaymentRequest,
-  PaymentProvider,
-  ProviderPaymentState,
-  RefundRequest,
-  ProviderRefundResult,
-  StatusRequest,
-} from '../provider';
-import { KASPI_PROVIDER_ID } from '../provider-ids';
-import { KaspiProxyClient } from './kaspi-proxy.client';
-import { KaspiConfigurationError, kaspiAmountOrRefuse, kaspiPhoneOrRefuse, refusedLocally } from './kaspi.errors';
+import type { CreatePaymentRequest, RefundRequest, ProviderRefundResult, StatusRequest } from '../provider';
+import { KaspiProxyClient, type ProxyQrCreateCall } from './kaspi-proxy.client';
+import { KaspiModeProvider, type KaspiRemoteAnswer } from './kaspi-mode.provider';
+import { KaspiConfigurationError, kaspiAmountOrRefuse } from './kaspi.errors';
 import { KaspiHttp } from './kaspi.http';
-import {
-  KASPI_METHODS,
-  KASPI_STATUS_AFTER_CREATE,
-  toCreatedLinkPayment,
-  toCreatedPayment,
-  toCreatedQrPayment,
-  toPaymentState,
-} from './kaspi.mappers';
 import type { ResolvedKaspiTimeouts } from './kaspi.provider';
 
 export interface KaspiProxyProviderOptions {
@@ -33,15 +16,14 @@ export interface KaspiProxyProviderOptions {
  * invoice by phone at `create/`, a QR code at `create-qr/`, a link at `create-link/`), status and
  * refund; no refundable-amount lookup, no cancel.
  */
-export class KaspiProxyProvider implements PaymentProvider {
-  readonly id = KASPI_PROVIDER_ID;
+export class KaspiProxyProvider extends KaspiModeProvider<ProxyQrCreateCall> {
   readonly mode = 'proxy' as const;
-  readonly methods = KASPI_METHODS;
-  private readonly http: KaspiHttp;
+  protected readonly http: KaspiHttp;
   private readonly client: KaspiProxyClient;
 
   /** @throws KaspiConfigurationError when the access token is empty. */
   constructor(options: KaspiProxyProviderOptions) {
+    super();
     if (typeof options.accessToken !== 'string' || options.accessToken.trim() === '') {
       throw new KaspiConfigurationError('the Kaspi proxy needs an access token');
     }
@@ -49,35 +31,32 @@ export class KaspiProxyProvider implements PaymentProvider {
     this.client = new KaspiProxyClient(options.baseUrl, options.accessToken, this.http, options.timeouts);
   }
 
-  async createPayment(request: CreatePaymentRequest): Promise<CreatedPayment> {
-    const facts = { mode: this.mode, operation: 'create' } as const;
-    const call = {
+  protected createCall(request: CreatePaymentRequest, amount: string): ProxyQrCreateCall {
+    return {
       requestId: request.requestId,
-      amount: kaspiAmountOrRefuse(facts, request.amount),
+      amount,
       organizationBin: request.routing.organizationBin,
       deviceToken: request.routing.deviceToken,
     };
-    switch (request.method) {
-      case PaymentMethod.KASPI_REMOTE: {
-        const data = await this.client.create({ ...call, phone: kaspiPhoneOrRefuse(facts, request.phone), message: request.message });
-        return toCreatedPayment(data.externalId, data.status ?? KASPI_STATUS_AFTER_CREATE, null, new Date());
-      }
-      case PaymentMethod.KASPI_QR: {
-        const data = await this.client.createQr(call);
-        return toCreatedQrPayment({ ...data, options: data.behaviorOptions }, new Date());
-      }
-      case PaymentMethod.KASPI_LINK: {
-        const data = await this.client.createLink(call);
-        return toCreatedLinkPayment({ ...data, paymentUrl: data.paymentLink, options: data.behaviorOptions }, new Date());
-      }
-      default:
-        throw refusedLocally(facts, `Kaspi has no payment method ${String(request.method)}`);
-    }
   }
 
-  async getStatus(request: StatusRequest): Promise<ProviderPaymentState> {
+  protected createRemote(call: ProxyQrCreateCall, phone: string, message: string | null | undefined): Promise<KaspiRemoteAnswer> {
+    return this.client.create({ ...call, phone, message });
+  }
+
+  protected async createQr(call: ProxyQrCreateCall) {
+    const data = await this.client.createQr(call);
+    return { ...data, options: data.behaviorOptions };
+  }
+
+  protected async createLink(call: ProxyQrCreateCall) {
+    const data = await this.client.createLink(call);
+    return { ...data, paymentUrl: data.paymentLink, options: data.behaviorOptions };
+  }
+
+  protected async statusWord(request: StatusRequest): Promise<string> {
     const data = await this.client.status({ requestId: request.requestId, externalId: request.externalId });
-    return toPaymentState(request.externalId, data.status);
+    return data.status;
   }
 
   async refund(request: RefundRequest): Promise<ProviderRefundResult> {
@@ -89,10 +68,5 @@ export class KaspiProxyProvider implements PaymentProvider {
       deviceToken: request.routing.deviceToken,
     });
     return { returnOperationId: data?.returnOperationId ?? null };
-  }
-
-  /** Closes pooled connections; call on shutdown. */
-  close(): void {
-    this.http.close();
   }
 }
