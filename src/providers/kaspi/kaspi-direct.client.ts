@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { readKaspiAnswer, type KaspiDialect } from './kaspi.answer';
+import { callKaspi, type KaspiDialect } from './kaspi.answer';
 import type { KaspiOperation } from './kaspi.errors';
 import { joinUrl, phoneForms, type KaspiHttp } from './kaspi.http';
 import {
@@ -179,17 +179,15 @@ export class KaspiDirectClient {
   ): Promise<z.output<S>> {
     const url = joinUrl(this.baseUrl, spec.path);
     for (const [name, value] of Object.entries(spec.query ?? {})) url.searchParams.set(name, value);
-    const secrets = [call.deviceToken, ...(spec.moreSecrets ?? [])];
-    const answer = await this.http.send({
+    return callKaspi(this.http, R3_DIALECT, spec.dataSchema, {
       operation: spec.operation,
       requestId: call.requestId,
       method: spec.method,
       url,
       body: spec.body,
       timeoutMs: this.timeouts[`${spec.operation}Ms`],
-      secrets,
+      secrets: [call.deviceToken, ...(spec.moreSecrets ?? [])],
     });
-    return readKaspiAnswer(answer, R3_DIALECT, spec.dataSchema, secrets);
   }
 }
 

@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { readKaspiAnswer, type KaspiDialect } from './kaspi.answer';
+import { callKaspi, type KaspiDialect } from './kaspi.answer';
 import { joinUrl, phoneForms, type KaspiHttp } from './kaspi.http';
 import {
   proxyAnswerSchema,
@@ -133,16 +133,14 @@ export class KaspiProxyClient {
       if (value !== undefined) url.searchParams.set(name, value);
     }
     url.searchParams.set('access_token', this.accessToken);
-    const secrets = [this.accessToken, call.deviceToken, ...(spec.moreSecrets ?? [])];
-    const answer = await this.http.send({
+    return callKaspi(this.http, PROXY_DIALECT, spec.dataSchema, {
       operation: spec.operation,
       requestId: call.requestId,
       method: 'GET',
       url,
       timeoutMs: this.timeouts[`${spec.operation}Ms`],
-      secrets,
+      secrets: [this.accessToken, call.deviceToken, ...(spec.moreSecrets ?? [])],
     });
-    return readKaspiAnswer(answer, PROXY_DIALECT, spec.dataSchema, secrets);
   }
 }
 

@@ -6,7 +6,7 @@ import {
   rejectedByHttpStatus,
   unavailableByHttpStatus,
 } from './kaspi.errors';
-import type { KaspiHttpAnswer } from './kaspi.http';
+import type { KaspiHttp, KaspiHttpAnswer, KaspiHttpRequest } from './kaspi.http';
 import { KASPI_UNAVAILABLE_CODE } from './kaspi.mappers';
 import { parseKaspiJson } from './kaspi.schemas';
 
@@ -36,6 +36,16 @@ export interface KaspiDialect {
 }
 
 type AnswerBody = { kind: 'empty' } | { kind: 'not-json' } | { kind: 'json'; value: unknown };
+
+/** Sends one call and reads its answer in the dialect, masking the call's own secrets in both. */
+export async function callKaspi<S extends z.ZodType>(
+  http: KaspiHttp,
+  dialect: KaspiDialect,
+  dataSchema: S,
+  request: KaspiHttpRequest,
+): Promise<z.output<S>> {
+  return readKaspiAnswer(await http.send(request), dialect, dataSchema, request.secrets);
+}
 
 /**
  * Turns an answer into its checked payload, or throws the provider error it amounts to. In order:
