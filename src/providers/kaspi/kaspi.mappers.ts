@@ -129,32 +129,32 @@ export interface KaspiQrAnswer {
 
 /** A created QR payment (`qr/create`): the customer has the scan wait to open it. */
 export function toCreatedQrPayment(answer: KaspiQrAnswer & { qrToken: string }, now: Date): CreatedPayment {
-  const { options } = answer;
-  return toCreatedPayment(
-    answer.externalId,
-    answer.status ?? KASPI_STATUS_AFTER_QR_CREATE,
-    {
-      qrToken: answer.qrToken,
-      expireDate: answer.expireDate,
-      statusPollingInterval: options?.statusPollingInterval,
-      openTimeout: options?.qrCodeScanWaitTimeout,
-      confirmationTimeout: options?.paymentConfirmationTimeout,
-    },
-    now,
-  );
+  return toCreatedQrOrLink(answer, { qrToken: answer.qrToken }, answer.options?.qrCodeScanWaitTimeout, now);
 }
 
 /** A created link payment (`qr/create-link`): its open wait is the link's own, else the QR code's. */
 export function toCreatedLinkPayment(answer: KaspiQrAnswer & { paymentUrl: string }, now: Date): CreatedPayment {
   const { options } = answer;
+  const openTimeout = options?.linkActivationWaitTimeout ?? options?.qrCodeScanWaitTimeout;
+  return toCreatedQrOrLink(answer, { paymentUrl: answer.paymentUrl }, openTimeout, now);
+}
+
+/** What a QR code and a link share once created; they differ only in the way in and its open wait. */
+function toCreatedQrOrLink(
+  answer: KaspiQrAnswer,
+  wayIn: Pick<KaspiPaymentWindow, 'qrToken' | 'paymentUrl'>,
+  openTimeout: number | null | undefined,
+  now: Date,
+): CreatedPayment {
+  const { options } = answer;
   return toCreatedPayment(
     answer.externalId,
     answer.status ?? KASPI_STATUS_AFTER_QR_CREATE,
     {
-      paymentUrl: answer.paymentUrl,
+      ...wayIn,
       expireDate: answer.expireDate,
       statusPollingInterval: options?.statusPollingInterval,
-      openTimeout: options?.linkActivationWaitTimeout ?? options?.qrCodeScanWaitTimeout,
+      openTimeout,
       confirmationTimeout: options?.paymentConfirmationTimeout,
     },
     now,
