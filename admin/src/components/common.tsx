@@ -52,3 +52,33 @@ export function Field({ label, children, hint, className }: { label: string; chi
     </div>
   );
 }
+
+/** A list page's title, and its one "add" button where the caller may act (no `onAdd`: no button). */
+export function PageHeading({ title, addLabel, onAdd }: { title: string; addLabel: string; onAdd?: () => void }) {
+  return (
+    <div className="heading">
+      <h1>{title}</h1>
+      {onAdd && (
+        <button type="button" className="primary" onClick={onAdd}>
+          {addLabel}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/** A secret just made, shown this once: the gateway never returns it again. */
+export function SecretOnce({ text, secret, onDone }: { text: string; secret: string; onDone: () => void }) {
+  const { t } = useLanguage();
+  return (
+    <div className="card secret" role="status" data-testid="secret">
+      <p>{text}</p>
+      <code>{secret}</code>
+      <div className="actions">
+        <button type="button" onClick={onDone}>
+          {t.webhooks.secretDone}
+        </button>
+      </div>
+    </div>
+  );
+}

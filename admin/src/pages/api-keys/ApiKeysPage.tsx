@@ -1,7 +1,7 @@
 import { readFragment } from 'gql.tada';
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { DateTime, Field, LoadState, MutationErrors } from '../../components/common';
+import { DateTime, Field, LoadState, MutationErrors, PageHeading, SecretOnce } from '../../components/common';
 import { useLanguage } from '../../i18n';
 import { ApiKeys, CreateApiKey, KeyRow, RevokeApiKey } from './queries';
 
@@ -19,25 +19,8 @@ export function ApiKeysPage({ canAct }: { canAct: boolean }) {
 
   return (
     <section>
-      <div className="heading">
-        <h1>{t.apiKeys.title}</h1>
-        {canAct && (
-          <button type="button" className="primary" onClick={() => setAdding(true)}>
-            {t.apiKeys.add}
-          </button>
-        )}
-      </div>
-      {secret && (
-        <div className="card secret" role="status" data-testid="secret">
-          <p>{t.apiKeys.secretOnce(secret.label)}</p>
-          <code>{secret.secret}</code>
-          <div className="actions">
-            <button type="button" onClick={() => setSecret(null)}>
-              {t.webhooks.secretDone}
-            </button>
-          </div>
-        </div>
-      )}
+      <PageHeading title={t.apiKeys.title} addLabel={t.apiKeys.add} onAdd={canAct ? () => setAdding(true) : undefined} />
+      {secret && <SecretOnce text={t.apiKeys.secretOnce(secret.label)} secret={secret.secret} onDone={() => setSecret(null)} />}
       {canAct && adding && (
         <KeyForm
           onCancel={() => setAdding(false)}

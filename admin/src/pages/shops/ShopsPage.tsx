@@ -1,7 +1,7 @@
 import { readFragment, type ResultOf } from 'gql.tada';
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { Field, LoadState, MutationErrors } from '../../components/common';
+import { Field, LoadState, MutationErrors, PageHeading } from '../../components/common';
 import { useLanguage } from '../../i18n';
 import { CreateShop, DeactivateShop, ShopConfig, Shops, UpdateShop } from './queries';
 
@@ -21,14 +21,7 @@ export function ShopsPage({ canAct }: { canAct: boolean }) {
 
   return (
     <section>
-      <div className="heading">
-        <h1>{t.shops.title}</h1>
-        {canAct && (
-          <button type="button" className="primary" onClick={() => setEditing('new')}>
-            {t.shops.add}
-          </button>
-        )}
-      </div>
+      <PageHeading title={t.shops.title} addLabel={t.shops.add} onAdd={canAct ? () => setEditing('new') : undefined} />
       {canAct && editing && <ShopForm key={editing === 'new' ? 'new' : editing.id} shop={editing === 'new' ? null : editing} onDone={done} onCancel={() => setEditing(null)} />}
       <LoadState fetching={result.fetching && !result.data} error={result.error}>
         <div className="table-wrap">

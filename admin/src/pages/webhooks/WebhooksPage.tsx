@@ -1,7 +1,7 @@
 import { readFragment } from 'gql.tada';
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { DateTime, Field, LoadState, MutationErrors, StatusBadge } from '../../components/common';
+import { DateTime, Field, LoadState, MutationErrors, PageHeading, SecretOnce, StatusBadge } from '../../components/common';
 import { useLanguage } from '../../i18n';
 import { useRefetchOnChange } from '../../lib/live';
 import { CreateEndpoint, Endpoint, Redeliver, RotateSecret, UpdateEndpoint, Webhooks } from './queries';
@@ -25,25 +25,8 @@ export function WebhooksPage({ canAct }: { canAct: boolean }) {
 
   return (
     <section>
-      <div className="heading">
-        <h1>{t.webhooks.title}</h1>
-        {canAct && (
-          <button type="button" className="primary" onClick={() => setAdding(true)}>
-            {t.webhooks.add}
-          </button>
-        )}
-      </div>
-      {secret && (
-        <div className="card secret" role="status" data-testid="secret">
-          <p>{t.webhooks.secretOnce(secret.url)}</p>
-          <code>{secret.secret}</code>
-          <div className="actions">
-            <button type="button" onClick={() => setSecret(null)}>
-              {t.webhooks.secretDone}
-            </button>
-          </div>
-        </div>
-      )}
+      <PageHeading title={t.webhooks.title} addLabel={t.webhooks.add} onAdd={canAct ? () => setAdding(true) : undefined} />
+      {secret && <SecretOnce text={t.webhooks.secretOnce(secret.url)} secret={secret.secret} onDone={() => setSecret(null)} />}
       {canAct && adding && (
         <EndpointForm
           onCancel={() => setAdding(false)}
