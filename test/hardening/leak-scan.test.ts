@@ -44,7 +44,11 @@ describe('the leak check run after the suite', () => {
         '{"level":30,"msg":"invoice for 77015211545"}',
         `{"level":30,"note":"token ${UNKNOWN_TOKEN} in free text"}`,
       ].join('\n'),
-      'responses-1.jsonl': `{"data":{"payment":{"id":"${PAYMENT_ID}","phoneMasked":"7*********5","requestId":"${PAYMENT_ID}"}}}\n`,
+      'responses-1.jsonl': [
+        `{"data":{"payment":{"id":"${PAYMENT_ID}","phoneMasked":"7*********5","requestId":"${PAYMENT_ID}"}}}`,
+        // A webhook id is random hex: eleven digits from 7 inside it are not a phone number.
+        '{"data":{"webhookDeliveries":[{"eventId":"msg_cd80317f91f1440fb05f71079316043a"}]}}',
+      ].join('\n'),
     });
     const leaks = scanForLeaks(dir, secrets);
     expect(leaks.map(({ file, line, kind }) => `${file}:${line} ${kind}`)).toEqual([

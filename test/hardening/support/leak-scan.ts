@@ -10,8 +10,11 @@ export interface Leak {
 
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi;
 const NIL_UUID = '00000000-0000-0000-0000-000000000000';
-/** 11 digits from 7 or 8 standing alone; a fraction's digits (after ".") are not a phone number. */
-const PHONE = /(?<![\d.])[78]\d{10}(?!\d)/;
+/**
+ * 11 digits from 7 or 8 standing alone; a fraction's digits (after ".") are not a phone number, nor
+ * are digits inside a random token (a webhook id `msg_…` is hex, and may hold 11 digits in a row).
+ */
+const PHONE = /(?<![\dA-Za-z.])[78]\d{10}(?![\dA-Za-z])/;
 /** Fields where our own UUIDs (payment, refund, request ids) belong; anywhere else a UUID may be a device token. */
 const IDENTIFIER_KEY = /^(id|requestId|upstreamRequestId|paymentId|refundId|callerId|eventId|configId|endpointId|deliveryId)$/;
 const ACCESS_TOKEN_LITERAL = /(?:ACCESS_TOKEN|accessToken|AccessToken|access_token)\s*[:=]\s*'([^']{8,})'/g;
