@@ -11,13 +11,6 @@ import {
   qrCreateLinkDataSchema,
   remoteCancelDataSchema,
   remoteCreateDataSchema,
-  type PaymentDetailsData,
-  type PaymentReturnData,
-  type PaymentStatusData,
-  type QrCreateData,
-  type QrCreateLinkData,
-  type RemoteCancelData,
-  type RemoteCreateData,
 } from './kaspi.schemas';
 
 export interface KaspiDirectTimeouts {
@@ -81,112 +74,73 @@ export class KaspiDirectClient {
     private readonly timeouts: KaspiDirectTimeouts,
   ) {}
 
-  /** `POST /r3/v01/remote/create`: sends an invoice to the customer's Kaspi app. */
-  createRemotePayment(call: RemoteCreateCall): Promise<RemoteCreateData> {
-    return this.send(call, {
-      operation: 'create',
-      method: 'POST',
-      path: '/r3/v01/remote/create',
-      body: jsonBody({
-        OrganizationBin: call.organizationBin,
-        Amount: new JsonNumber(call.amount),
-        PhoneNumber: call.phoneNumber,
-        DeviceToken: call.deviceToken,
-        Comment: call.comment ?? undefined,
-      }),
+  /** Sends an invoice to the customer's Kaspi app; the phone, in each of its forms, is kept out of logs too. */
+  createRemotePayment(call: RemoteCreateCall) {
+    return this.send('create', 'POST /r3/v01/remote/create', call, remoteCreateDataSchema, {
+      body: ['organizationBin', 'amount', 'phoneNumber', 'deviceToken', 'comment'],
       moreSecrets: phoneForms(call.phoneNumber),
-      dataSchema: remoteCreateDataSchema,
     });
   }
 
-  /** `POST /r3/v01/qr/create`: a QR code for the customer to scan. */
-  createQrPayment(call: QrCreateCall): Promise<QrCreateData> {
-    return this.send(call, { operation: 'create', method: 'POST', path: '/r3/v01/qr/create', body: qrCreateBody(call), dataSchema: qrCreateDataSchema });
+  /** A QR code for the customer to scan. */
+  createQrPayment(call: QrCreateCall) {
+    return this.send('create', 'POST /r3/v01/qr/create', call, qrCreateDataSchema, { body: QR_CREATE_BODY });
   }
 
-  /** `POST /r3/v01/qr/create-link`: a link that opens the payment in Kaspi. Same body as `qr/create`. */
-  createPaymentLink(call: QrCreateCall): Promise<QrCreateLinkData> {
-    return this.send(call, { operation: 'create', method: 'POST', path: '/r3/v01/qr/create-link', body: qrCreateBody(call), dataSchema: qrCreateLinkDataSchema });
+  /** A link that opens the payment in Kaspi; the body is the QR code's. */
+  createPaymentLink(call: QrCreateCall) {
+    return this.send('create', 'POST /r3/v01/qr/create-link', call, qrCreateLinkDataSchema, { body: QR_CREATE_BODY });
   }
 
-  /** `GET /r3/v02/payment/status/{QrPaymentId}`: needs neither the BIN nor the device token. */
-  getPaymentStatus(call: { requestId: string; qrPaymentId: string }): Promise<PaymentStatusData> {
-    return this.send(call, {
-      operation: 'status',
-      method: 'GET',
-      path: `/r3/v02/payment/status/${encodeURIComponent(call.qrPaymentId)}`,
-      dataSchema: paymentStatusDataSchema,
-    });
+  /** Needs neither the BIN nor the device token: the id travels in the path. */
+  getPaymentStatus(call: { requestId: string; qrPaymentId: string }) {
+    const path = `/r3/v02/payment/status/${encodeURIComponent(call.qrPaymentId)}`;
+    return this.send('status', `GET ${path}`, call, paymentStatusDataSchema, {});
   }
 
-  /** `POST /r3/v01/payment/return`: refunds without the customer. */
-  returnPayment(call: PaymentReturnCall): Promise<PaymentReturnData> {
-    return this.send(call, {
-      operation: 'refund',
-      method: 'POST',
-      path: '/r3/v01/payment/return',
-      body: jsonBody({
-        OrganizationBin: call.organizationBin,
-        DeviceToken: call.deviceToken,
-        QrPaymentId: idValue(call.qrPaymentId),
-        Amount: new JsonNumber(call.amount),
-      }),
-      dataSchema: paymentReturnDataSchema,
-    });
+  /** Refunds without the customer. */
+  returnPayment(call: PaymentReturnCall) {
+    const body = ['organizationBin', 'deviceToken', 'qrPaymentId', 'amount'] as const;
+    return this.send('refund', 'POST /r3/v01/payment/return', call, paymentReturnDataSchema, { body });
   }
 
-  /** `GET /r3/v01/payment/details`: how much of a payment is left to refund. */
-  getPaymentDetails(call: PaymentDetailsCall): Promise<PaymentDetailsData> {
-    return this.send(call, {
-      operation: 'details',
-      method: 'GET',
-      path: '/r3/v01/payment/details',
-      query: { QrPaymentId: call.qrPaymentId, DeviceToken: call.deviceToken },
-      dataSchema: paymentDetailsDataSchema,
-    });
+  /** How much of a payment is left to refund. */
+  getPaymentDetails(call: PaymentDetailsCall) {
+    return this.send('details', 'GET /r3/v01/payment/details', call, paymentDetailsDataSchema, { query: ['qrPaymentId', 'deviceToken'] });
   }
 
-  /** `POST /r3/v01/remote/cancel`: withdraws an unpaid invoice. */
-  cancelRemotePayment(call: RemoteCancelCall): Promise<RemoteCancelData> {
-    return this.send(call, {
-      operation: 'cancel',
-      method: 'POST',
-      path: '/r3/v01/remote/cancel',
-      body: jsonBody({
-        OrganizationBin: call.organizationBin,
-        QrPaymentId: idValue(call.qrPaymentId),
-        DeviceToken: call.deviceToken,
-      }),
-      dataSchema: remoteCancelDataSchema,
-    });
+  /** Withdraws an unpaid invoice. */
+  cancelRemotePayment(call: RemoteCancelCall) {
+    const body = ['organizationBin', 'qrPaymentId', 'deviceToken'] as const;
+    return this.send('cancel', 'POST /r3/v01/remote/cancel', call, remoteCancelDataSchema, { body });
   }
 
   /**
-   * One r3 call: its timeout is the operation's, and the device token it carries (with any
-   * `moreSecrets`) is kept out of every log line and error.
+   * One r3 call to `endpoint` ("POST /r3/v01/…"), carrying the named fields of `call` in its JSON
+   * body or its query under Kaspi's names. Its timeout is the operation's, and the device token it
+   * carries (with any `moreSecrets`) is kept out of every log line and error.
    */
   private async send<S extends z.ZodType>(
-    call: { requestId: string; deviceToken?: string },
-    spec: {
-      operation: KaspiOperation;
-      method: 'GET' | 'POST';
-      path: string;
-      query?: Record<string, string>;
-      body?: string;
-      moreSecrets?: readonly string[];
-      dataSchema: S;
-    },
+    operation: KaspiOperation,
+    endpoint: string,
+    call: R3CallFields,
+    dataSchema: S,
+    carries: { body?: readonly R3Field[]; query?: readonly R3Field[]; moreSecrets?: readonly string[] },
   ): Promise<z.output<S>> {
-    const url = joinUrl(this.baseUrl, spec.path);
-    for (const [name, value] of Object.entries(spec.query ?? {})) url.searchParams.set(name, value);
-    return callKaspi(this.http, R3_DIALECT, spec.dataSchema, {
-      operation: spec.operation,
+    const [method, path] = endpoint.split(' ') as ['GET' | 'POST', string];
+    const url = joinUrl(this.baseUrl, path);
+    for (const field of carries.query ?? []) {
+      const value = call[field];
+      if (value) url.searchParams.set(R3_FIELDS[field].name, value);
+    }
+    return callKaspi(this.http, R3_DIALECT, dataSchema, {
+      operation,
       requestId: call.requestId,
-      method: spec.method,
+      method,
       url,
-      body: spec.body,
-      timeoutMs: this.timeouts[`${spec.operation}Ms`],
-      secrets: [call.deviceToken, ...(spec.moreSecrets ?? [])],
+      body: carries.body ? jsonBody(call, carries.body) : undefined,
+      timeoutMs: this.timeouts[`${operation}Ms`],
+      secrets: [call.deviceToken, ...(carries.moreSecrets ?? [])],
     });
   }
 }
@@ -209,15 +163,6 @@ const R3_DIALECT: KaspiDialect = {
   dataName: 'Data',
 };
 
-function qrCreateBody(call: QrCreateCall): string {
-  return jsonBody({
-    OrganizationBin: call.organizationBin,
-    DeviceToken: call.deviceToken,
-    Amount: new JsonNumber(call.amount),
-    ExternalId: call.externalId ?? undefined,
-  });
-}
-
 /** A number written into the JSON exactly as given, so that neither tenge nor 64-bit ids pass through a double. */
 class JsonNumber {
   constructor(readonly literal: string) {
@@ -230,11 +175,40 @@ function idValue(id: string): JsonNumber | string {
   return /^\d{1,19}$/.test(id) ? new JsonNumber(id) : id;
 }
 
-function jsonBody(fields: Record<string, string | JsonNumber | undefined>): string {
+/** A call's fields as r3 takes them: in its JSON body or query, under Kaspi's names. */
+type R3CallFields = { requestId: string } & { [F in R3Field]?: string | null };
+
+/**
+ * Kaspi's name for each field an r3 call carries, and how a body writes it: amounts as JSON numbers
+ * exactly as given, ids as JSON numbers where they look like one, the rest as strings.
+ */
+const R3_FIELDS = {
+  organizationBin: { name: 'OrganizationBin', write: asString },
+  amount: { name: 'Amount', write: (tenge: string) => new JsonNumber(tenge) },
+  phoneNumber: { name: 'PhoneNumber', write: asString },
+  deviceToken: { name: 'DeviceToken', write: asString },
+  comment: { name: 'Comment', write: asString },
+  qrPaymentId: { name: 'QrPaymentId', write: idValue },
+  externalId: { name: 'ExternalId', write: asString },
+} satisfies Record<string, { name: string; write: (value: string) => string | JsonNumber }>;
+
+type R3Field = keyof typeof R3_FIELDS;
+
+/** `qr/create` and `qr/create-link` take the same body. */
+const QR_CREATE_BODY: readonly R3Field[] = ['organizationBin', 'deviceToken', 'amount', 'externalId'];
+
+function asString(value: string): string {
+  return value;
+}
+
+/** The named fields of a call as a JSON body; a field the call leaves out (an optional comment) is not written. */
+function jsonBody(call: R3CallFields, fields: readonly R3Field[]): string {
   const members: string[] = [];
-  for (const [name, value] of Object.entries(fields)) {
-    if (value === undefined) continue;
-    members.push(`${JSON.stringify(name)}:${value instanceof JsonNumber ? value.literal : JSON.stringify(value)}`);
+  for (const field of fields) {
+    const value = call[field];
+    if (value === undefined || value === null) continue;
+    const written = R3_FIELDS[field].write(value);
+    members.push(`${JSON.stringify(R3_FIELDS[field].name)}:${written instanceof JsonNumber ? written.literal : JSON.stringify(written)}`);
   }
   return `{${members.join(',')}}`;
 }

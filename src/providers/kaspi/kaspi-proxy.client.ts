@@ -8,12 +8,7 @@ import {
   proxyQrCreateDataSchema,
   proxyRefundDataSchema,
   proxyStatusDataSchema,
-  type ProxyCreateData,
-  type ProxyLinkCreateData,
-  type ProxyQrCreateData,
   type ProxyFailure,
-  type ProxyRefundData,
-  type ProxyStatusData,
 } from './kaspi.schemas';
 
 export interface KaspiProxyTimeouts {
@@ -64,85 +59,69 @@ export class KaspiProxyClient {
     private readonly timeouts: KaspiProxyTimeouts,
   ) {}
 
-  /** `GET create/?phone&amount&message&organizationBin&deviceToken` */
-  create(call: ProxyCreateCall): Promise<ProxyCreateData> {
-    return this.send(call, {
-      operation: 'create',
-      path: 'create/',
-      query: {
-        phone: call.phone,
-        amount: call.amount,
-        message: call.message || undefined,
-        organizationBin: call.organizationBin,
-        deviceToken: call.deviceToken ?? undefined,
-      },
-      moreSecrets: phoneForms(call.phone),
-      dataSchema: proxyCreateDataSchema,
-    });
+  /** Sends an invoice; the phone, in each of its forms, is kept out of logs too. */
+  create(call: ProxyCreateCall) {
+    const query = ['phone', 'amount', 'message', 'organizationBin', 'deviceToken'] as const;
+    return this.send('create', 'create/', call, proxyCreateDataSchema, query, phoneForms(call.phone));
   }
 
-  /** `GET create-qr/?amount&organizationBin&deviceToken`: the proxy forwards `qr/create`. */
-  createQr(call: ProxyQrCreateCall): Promise<ProxyQrCreateData> {
-    return this.send(call, { operation: 'create', path: 'create-qr/', query: qrCreateQuery(call), dataSchema: proxyQrCreateDataSchema });
+  /** The proxy forwards `qr/create`. */
+  createQr(call: ProxyQrCreateCall) {
+    return this.send('create', 'create-qr/', call, proxyQrCreateDataSchema, QR_CREATE_QUERY);
   }
 
-  /** `GET create-link/?amount&organizationBin&deviceToken`: the proxy forwards `qr/create-link`. */
-  createLink(call: ProxyQrCreateCall): Promise<ProxyLinkCreateData> {
-    return this.send(call, { operation: 'create', path: 'create-link/', query: qrCreateQuery(call), dataSchema: proxyLinkCreateDataSchema });
+  /** The proxy forwards `qr/create-link`, with the QR code's query. */
+  createLink(call: ProxyQrCreateCall) {
+    return this.send('create', 'create-link/', call, proxyLinkCreateDataSchema, QR_CREATE_QUERY);
   }
 
-  /** `GET status/?externalId` */
-  status(call: { requestId: string; externalId: string }): Promise<ProxyStatusData> {
-    return this.send(call, { operation: 'status', path: 'status/', query: { externalId: call.externalId }, dataSchema: proxyStatusDataSchema });
+  status(call: { requestId: string; externalId: string }) {
+    return this.send('status', 'status/', call, proxyStatusDataSchema, ['externalId']);
+  }
+
+  /** This call has been seen answering with an empty body: that is an unknown outcome, never a success. */
+  refund(call: ProxyRefundCall) {
+    const query = ['externalId', 'amount', 'organizationBin', 'deviceToken'] as const;
+    return this.send('refund', 'refund/', call, proxyRefundDataSchema, query);
   }
 
   /**
-   * `GET refund/?externalId&amount&organizationBin&deviceToken`. This call has been seen answering
-   * with an empty body: that is an unknown outcome, never a success.
-   */
-  refund(call: ProxyRefundCall): Promise<ProxyRefundData> {
-    return this.send(call, {
-      operation: 'refund',
-      path: 'refund/',
-      query: {
-        externalId: call.externalId,
-        amount: call.amount,
-        organizationBin: call.organizationBin,
-        deviceToken: call.deviceToken ?? undefined,
-      },
-      dataSchema: proxyRefundDataSchema,
-    });
-  }
-
-  /**
-   * One proxy call: its timeout is the operation's, and the access token and device token it
-   * carries (with any `moreSecrets`) are kept out of every log line and error.
+   * One proxy call: `GET path?…` with the named fields of `call` in the query under the same names,
+   * a field the call leaves empty left out. Its timeout is the operation's, and the access token and
+   * device token it carries (with any `moreSecrets`) are kept out of every log line and error.
    */
   private async send<S extends z.ZodType>(
-    call: { requestId: string; deviceToken?: string | null },
-    spec: {
-      operation: 'create' | 'status' | 'refund';
-      path: string;
-      query: Record<string, string | undefined>;
-      moreSecrets?: readonly string[];
-      dataSchema: S;
-    },
+    operation: 'create' | 'status' | 'refund',
+    path: string,
+    call: ProxyCallFields,
+    dataSchema: S,
+    query: readonly ProxyField[],
+    moreSecrets: readonly string[] = [],
   ): Promise<z.output<S>> {
-    const url = joinUrl(this.baseUrl, spec.path);
-    for (const [name, value] of Object.entries(spec.query)) {
-      if (value !== undefined) url.searchParams.set(name, value);
+    const url = joinUrl(this.baseUrl, path);
+    for (const field of query) {
+      const value = call[field];
+      if (value) url.searchParams.set(field, value);
     }
     url.searchParams.set('access_token', this.accessToken);
-    return callKaspi(this.http, PROXY_DIALECT, spec.dataSchema, {
-      operation: spec.operation,
+    return callKaspi(this.http, PROXY_DIALECT, dataSchema, {
+      operation,
       requestId: call.requestId,
       method: 'GET',
       url,
-      timeoutMs: this.timeouts[`${spec.operation}Ms`],
-      secrets: [this.accessToken, call.deviceToken, ...(spec.moreSecrets ?? [])],
+      timeoutMs: this.timeouts[`${operation}Ms`],
+      secrets: [this.accessToken, call.deviceToken, ...moreSecrets],
     });
   }
 }
+
+/** The query parameters proxy calls take; a call names them as the proxy does. */
+type ProxyField = 'phone' | 'amount' | 'message' | 'organizationBin' | 'deviceToken' | 'externalId';
+
+type ProxyCallFields = { requestId: string } & { [F in ProxyField]?: string | null };
+
+/** `create-qr/` and `create-link/` take the same query. */
+const QR_CREATE_QUERY: readonly ProxyField[] = ['amount', 'organizationBin', 'deviceToken'];
 
 /**
  * The proxy's `{status, data}`. A 401/403 is about our access token, whatever the body says.
@@ -158,10 +137,6 @@ const PROXY_DIALECT: KaspiDialect = {
   credentialStatuses: new Set([401, 403]),
   dataName: 'data',
 };
-
-function qrCreateQuery(call: ProxyQrCreateCall): Record<string, string | undefined> {
-  return { amount: call.amount, organizationBin: call.organizationBin, deviceToken: call.deviceToken ?? undefined };
-}
 
 /** The first `{code: message}` pair of `data.errors`, else the bare `error` text. */
 function describeProxyFailure(failure: ProxyFailure): { code: string | null; message: string | null } {

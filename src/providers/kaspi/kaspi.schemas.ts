@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fromKaspiAmount, parseKaspiDate, toExternalId, type KaspiBehaviorOptions } from './kaspi.mappers';
+import { fromKaspiAmount, parseKaspiDate, toExternalId } from './kaspi.mappers';
 
 /**
  * Parses an upstream body as JSON without losing 64-bit ids: every integer literal outside a string
@@ -98,6 +98,7 @@ const paymentLinkSchema = z.string().refine((text) => {
 }, 'not an http(s) URL');
 
 // --- r3 (direct) ---------------------------------------------------------------------------------
+// Each call's data is typed by its schema: the clients return `z.output` of it.
 
 /** Every r3 answer: `StatusCode` 0 is success; business errors usually come with HTTP 200. */
 export const kaspiEnvelopeSchema = z.object({
@@ -110,53 +111,54 @@ export const kaspiEnvelopeSchema = z.object({
 export const remoteCreateDataSchema = z.object({
   QrPaymentId: kaspiIdSchema,
 });
-export type RemoteCreateData = z.infer<typeof remoteCreateDataSchema>;
 
 /**
- * `QrPaymentBehaviorOptions` of `qr/create` and `PaymentBehaviorOptions` of `qr/create-link`, in
- * seconds, read into the camel-case names the proxy uses, so that both modes map them in one place.
+ * Kaspi's behaviour options of a QR code or a link, in seconds, under the camel-case names the proxy
+ * uses. A value that is not a number of seconds is dropped, and so is an unreadable whole: they only
+ * shorten or lengthen the gateway's own wait.
  */
 const behaviorOptionsSchema = z
   .object({
-    StatusPollingInterval: kaspiSecondsSchema,
-    QrCodeScanWaitTimeout: kaspiSecondsSchema,
-    LinkActivationWaitTimeout: kaspiSecondsSchema,
-    PaymentConfirmationTimeout: kaspiSecondsSchema,
+    statusPollingInterval: kaspiSecondsSchema,
+    qrCodeScanWaitTimeout: kaspiSecondsSchema,
+    linkActivationWaitTimeout: kaspiSecondsSchema,
+    paymentConfirmationTimeout: kaspiSecondsSchema,
   })
-  .transform(
-    (options): KaspiBehaviorOptions => ({
-      statusPollingInterval: options.StatusPollingInterval,
-      qrCodeScanWaitTimeout: options.QrCodeScanWaitTimeout,
-      linkActivationWaitTimeout: options.LinkActivationWaitTimeout,
-      paymentConfirmationTimeout: options.PaymentConfirmationTimeout,
-    }),
-  )
   .nullish()
   .catch(null);
+
+/**
+ * `QrPaymentBehaviorOptions` of `qr/create` and `PaymentBehaviorOptions` of `qr/create-link`: r3
+ * spells the same options with a capital first letter, so they are read by the proxy's schema once
+ * their names are lowered, and both modes map them in one place.
+ */
+const r3BehaviorOptionsSchema = z.preprocess(lowerFirstLetterOfKeys, behaviorOptionsSchema);
+
+function lowerFirstLetterOfKeys(raw: unknown): unknown {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return raw;
+  return Object.fromEntries(Object.entries(raw).map(([key, value]) => [key.charAt(0).toLowerCase() + key.slice(1), value]));
+}
 
 /** `POST /r3/v01/qr/create`: the QR token is what makes the answer usable. */
 export const qrCreateDataSchema = z.object({
   QrToken: z.string().min(1),
   ExpireDate: kaspiDateSchema,
   QrPaymentId: kaspiIdSchema,
-  QrPaymentBehaviorOptions: behaviorOptionsSchema,
+  QrPaymentBehaviorOptions: r3BehaviorOptionsSchema,
 });
-export type QrCreateData = z.infer<typeof qrCreateDataSchema>;
 
 /** `POST /r3/v01/qr/create-link` */
 export const qrCreateLinkDataSchema = z.object({
   PaymentLink: paymentLinkSchema,
   ExpireDate: kaspiDateSchema,
   PaymentId: kaspiIdSchema,
-  PaymentBehaviorOptions: behaviorOptionsSchema,
+  PaymentBehaviorOptions: r3BehaviorOptionsSchema,
 });
-export type QrCreateLinkData = z.infer<typeof qrCreateLinkDataSchema>;
 
 /** `GET /r3/v02/payment/status/{QrPaymentId}`; only the status word is used. */
 export const paymentStatusDataSchema = z.object({
   Status: z.string().min(1),
 });
-export type PaymentStatusData = z.infer<typeof paymentStatusDataSchema>;
 
 /** `POST /r3/v01/payment/return`; `StatusCode` 0 is the proof of the refund, the id is a bonus. */
 export const paymentReturnDataSchema = z
@@ -164,20 +166,17 @@ export const paymentReturnDataSchema = z
     ReturnOperationId: kaspiIdSchema.nullish(),
   })
   .nullish();
-export type PaymentReturnData = z.infer<typeof paymentReturnDataSchema>;
 
 /** `GET /r3/v01/payment/details` */
 export const paymentDetailsDataSchema = z.object({
   TotalAmount: kaspiAmountSchema,
   AvailableReturnAmount: kaspiAmountSchema,
 });
-export type PaymentDetailsData = z.infer<typeof paymentDetailsDataSchema>;
 
 /** `POST /r3/v01/remote/cancel` */
 export const remoteCancelDataSchema = z.object({
   Status: z.string().min(1),
 });
-export type RemoteCancelData = z.infer<typeof remoteCancelDataSchema>;
 
 // --- the merchant's proxy ------------------------------------------------------------------------
 
@@ -198,7 +197,6 @@ const proxyFailureSchema = z.object({
 
 /** Every proxy answer: `{status: true, data}` or `{status: false, data: {errors: {code: message}}}` / `{status: false, error}`. */
 export const proxyAnswerSchema = z.discriminatedUnion('status', [proxySuccessSchema, proxyFailureSchema]);
-export type ProxyAnswer = z.infer<typeof proxyAnswerSchema>;
 export type ProxyFailure = z.infer<typeof proxyFailureSchema>;
 
 /** `create/`: the id is what matters; the status word is sometimes left out. */
@@ -206,18 +204,6 @@ export const proxyCreateDataSchema = z.object({
   externalId: kaspiIdSchema,
   status: z.string().min(1).nullish(),
 });
-export type ProxyCreateData = z.infer<typeof proxyCreateDataSchema>;
-
-/** The proxy's `behaviorOptions`: Kaspi's behaviour options under camel-case names, in seconds. */
-const proxyBehaviorOptionsSchema = z
-  .object({
-    statusPollingInterval: kaspiSecondsSchema,
-    qrCodeScanWaitTimeout: kaspiSecondsSchema,
-    linkActivationWaitTimeout: kaspiSecondsSchema,
-    paymentConfirmationTimeout: kaspiSecondsSchema,
-  })
-  .nullish()
-  .catch(null);
 
 /** `create-qr/` (forwards `qr/create`) */
 export const proxyQrCreateDataSchema = z.object({
@@ -225,9 +211,8 @@ export const proxyQrCreateDataSchema = z.object({
   qrToken: z.string().min(1),
   expireDate: kaspiDateSchema,
   status: z.string().min(1).nullish(),
-  behaviorOptions: proxyBehaviorOptionsSchema,
+  behaviorOptions: behaviorOptionsSchema,
 });
-export type ProxyQrCreateData = z.infer<typeof proxyQrCreateDataSchema>;
 
 /** `create-link/` (forwards `qr/create-link`) */
 export const proxyLinkCreateDataSchema = z.object({
@@ -235,16 +220,14 @@ export const proxyLinkCreateDataSchema = z.object({
   paymentLink: paymentLinkSchema,
   expireDate: kaspiDateSchema,
   status: z.string().min(1).nullish(),
-  behaviorOptions: proxyBehaviorOptionsSchema,
+  behaviorOptions: behaviorOptionsSchema,
 });
-export type ProxyLinkCreateData = z.infer<typeof proxyLinkCreateDataSchema>;
 
 /** `status/` */
 export const proxyStatusDataSchema = z.object({
   externalId: kaspiIdSchema.nullish(),
   status: z.string().min(1),
 });
-export type ProxyStatusData = z.infer<typeof proxyStatusDataSchema>;
 
 /** `refund/`: `status: true` is the proof of the refund, the id is a bonus. */
 export const proxyRefundDataSchema = z
@@ -252,4 +235,3 @@ export const proxyRefundDataSchema = z
     returnOperationId: kaspiIdSchema.nullish(),
   })
   .nullish();
-export type ProxyRefundData = z.infer<typeof proxyRefundDataSchema>;
