@@ -15,6 +15,8 @@ import {
   parseKaspiJson,
   paymentDetailsDataSchema,
   proxyCreateDataSchema,
+  proxyQrCreateDataSchema,
+  qrCreateLinkDataSchema,
   remoteCreateDataSchema,
 } from '../../src/providers/kaspi/kaspi.schemas';
 import { redact } from '../../src/providers/kaspi/kaspi.errors';
@@ -101,6 +103,30 @@ describe('Kaspi money', () => {
       TotalAmount: 10050,
       AvailableReturnAmount: 5025,
     });
+  });
+});
+
+describe('Kaspi behaviour options', () => {
+  it('reads r3 options under the proxy names, dropping a value that is not seconds', () => {
+    const data = qrCreateLinkDataSchema.parse({
+      PaymentLink: 'https://pay.kaspi.kz/pay/1',
+      ExpireDate: '2026-11-29T10:00:00+05:00',
+      PaymentId: 1,
+      PaymentBehaviorOptions: { StatusPollingInterval: 5, LinkActivationWaitTimeout: 'soon', PaymentConfirmationTimeout: 65 },
+    });
+    expect(data.PaymentBehaviorOptions).toEqual({
+      statusPollingInterval: 5,
+      linkActivationWaitTimeout: null,
+      paymentConfirmationTimeout: 65,
+    });
+  });
+
+  it('reads the proxy options as they come, and an unreadable whole as none', () => {
+    const answer = { externalId: 7, qrToken: 'https://pay.kaspi.kz/qr/7', expireDate: null, status: 'QrTokenCreated' };
+    expect(proxyQrCreateDataSchema.parse({ ...answer, behaviorOptions: { qrCodeScanWaitTimeout: 180 } }).behaviorOptions).toEqual({
+      qrCodeScanWaitTimeout: 180,
+    });
+    expect(proxyQrCreateDataSchema.parse({ ...answer, behaviorOptions: 'fast' }).behaviorOptions).toBeNull();
   });
 });
 
