@@ -12,14 +12,11 @@ export type Checked<T> = { ok: true; value: T } | { ok: false; outcome: KaspiOut
 /** The values of a set of checks, once all of them have passed. */
 export type CheckedFields<T> = { [K in keyof T]: T[K] extends Checked<infer V> ? V : never };
 
-/**
- * Where a request carries a field, under the name its refusals give it too, and the field's check.
- * Checks that name no field in their refusals ignore the name.
- */
+/** How a dialect carries a field: under its name (which its refusals give it too) and with its check. */
 export type RequestField = readonly [name: string, check: (value: unknown, name: string) => Checked<unknown>];
 
-/** The checks of the named fields, read from a request's body or query. */
-export type FieldChecks<F extends Record<string, RequestField>, K extends keyof F> = { [P in K]: ReturnType<F[P][1]> };
+/** The two ways in: r3's JSON bodies (and its GET query), and the proxy's query strings. */
+export type RequestDialect = 'r3' | 'proxy';
 
 const BIN_PATTERN = /^\d{12}$/;
 const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -126,6 +123,14 @@ export function parseQrPaymentId(value: unknown, field = 'QrPaymentId'): Checked
   return refuse(KaspiStatusCode.INVALID_REQUEST, `${field} must be an integer`);
 }
 
+/** The id a merchant gives its own device when registering it. */
+export function parseDeviceId(value: unknown): Checked<string> {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > 128) {
+    return refuse(KaspiStatusCode.INVALID_REQUEST, 'DeviceId is required');
+  }
+  return accept(value);
+}
+
 /** A small positive integer, sent as a number or as digits. */
 export function parseTradePointId(value: unknown): Checked<number> {
   const numeric = typeof value === 'string' && /^\d{1,9}$/.test(value) ? Number(value) : value;
@@ -149,17 +154,50 @@ export function checkAll<T extends Record<string, Checked<unknown>>>(checks: T):
   return { ok: true, value: values as CheckedFields<T> };
 }
 
+/**
+ * Every field the emulated calls take, under the store's name: where each dialect carries it, and
+ * its check there. A field only r3 takes has no proxy entry.
+ */
+export const REQUEST_FIELDS = {
+  organizationBin: { r3: ['OrganizationBin', parseBin], proxy: ['organizationBin', parseBin] },
+  amount: { r3: ['Amount', parseAmountNumber], proxy: ['amount', parseAmountText] },
+  phone: { r3: ['PhoneNumber', parsePhone], proxy: ['phone', parsePhone] },
+  deviceToken: { r3: ['DeviceToken', parseDeviceToken], proxy: ['deviceToken', parseDeviceToken] },
+  comment: { r3: ['Comment', parseComment], proxy: ['message', parseComment] },
+  qrPaymentId: { r3: ['QrPaymentId', parseQrPaymentId], proxy: ['externalId', parseQrPaymentId] },
+  externalId: { r3: ['ExternalId', parseExternalId] },
+  tradePointId: { r3: ['TradePointId', parseTradePointId] },
+  deviceId: { r3: ['DeviceId', parseDeviceId] },
+} as const satisfies Record<string, { r3: RequestField; proxy?: RequestField }>;
+
+type RequestFields = typeof REQUEST_FIELDS;
+
+/** The fields a dialect carries. */
+export type FieldIn<D extends RequestDialect> = {
+  [K in keyof RequestFields]: RequestFields[K] extends Record<D, RequestField> ? K : never;
+}[keyof RequestFields];
+
+/** The checks of the named fields in a dialect. */
+export type FieldChecks<D extends RequestDialect, K extends FieldIn<D>> = {
+  [P in K]: ReturnType<Extract<RequestFields[P], Record<D, RequestField>>[D][1]>;
+};
+
+/** Where a dialect carries a field. */
+export function fieldName<D extends RequestDialect>(dialect: D, field: FieldIn<D>): string {
+  return (REQUEST_FIELDS[field] as Record<D, RequestField>)[dialect][0];
+}
+
 /** Checks the named fields of a request's body or query; `answerChecked` stops at the first refusal in this order. */
-export function checkFields<F extends Record<string, RequestField>, K extends keyof F & string>(
-  fields: F,
+export function checkFields<D extends RequestDialect, K extends FieldIn<D>>(
+  dialect: D,
   names: readonly K[],
   source: Record<string, unknown>,
-): FieldChecks<F, K> {
+): FieldChecks<D, K> {
   const checks = names.map((name) => {
-    const [field, check] = fields[name];
+    const [field, check] = (REQUEST_FIELDS[name] as Record<D, RequestField>)[dialect];
     return [name, check(source[field], field)];
   });
-  return Object.fromEntries(checks) as FieldChecks<F, K>;
+  return Object.fromEntries(checks) as FieldChecks<D, K>;
 }
 
 /**

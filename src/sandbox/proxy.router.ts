@@ -5,16 +5,11 @@ import {
   answerChecked,
   checkFields,
   dropUndefined,
-  parseAmountText,
-  parseBin,
-  parseComment,
-  parseDeviceToken,
-  parsePhone,
-  parseQrPaymentId,
+  fieldName,
   type Checked,
   type CheckedFields,
   type FieldChecks,
-  type RequestField,
+  type FieldIn,
 } from './kaspi-request.parsers';
 import { customerPageUrl } from './customer-page.router';
 import type { KaspiSandboxStore } from './kaspi-sandbox.store';
@@ -46,21 +41,6 @@ interface ProxyDependencies {
 type ProxyQuery = Record<string, unknown>;
 
 /**
- * The query parameters proxy calls take, under the store's names. The proxy names a field by its
- * query parameter when it refuses it.
- */
-const QUERY_FIELDS = {
-  organizationBin: ['organizationBin', parseBin],
-  amount: ['amount', parseAmountText],
-  phone: ['phone', parsePhone],
-  deviceToken: ['deviceToken', parseDeviceToken],
-  comment: ['message', parseComment],
-  qrPaymentId: ['externalId', parseQrPaymentId],
-} as const satisfies Record<string, RequestField>;
-
-type QueryField = keyof typeof QUERY_FIELDS;
-
-/**
  * The merchant-run proxy used in production: GET requests with query strings, even for create and
  * refund, authenticated by an `access_token` query parameter.
  */
@@ -68,16 +48,16 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
   const router = express.Router();
 
   /** A call that takes `fields`, checked in that order, has the store act on them and answers with what it made. */
-  const route = <K extends QueryField, R>(
+  const route = <K extends FieldIn<'proxy'>, R>(
     operation: SandboxOperation,
     fields: readonly K[],
-    act: (checked: CheckedFields<FieldChecks<typeof QUERY_FIELDS, K>>, now: number) => Checked<R>,
+    act: (checked: CheckedFields<FieldChecks<'proxy', K>>, now: number) => Checked<R>,
     answer: (result: R, now: number, req: Request) => Record<string, unknown>,
   ) =>
     async (req: Request, res: Response): Promise<void> => {
       const query = req.query as ProxyQuery;
       const accessTokenValid = tokenMatches(query.access_token, options().proxyAccessToken);
-      const params = Object.fromEntries(fields.map((field) => [field, asCallParam(query[QUERY_FIELDS[field][0]])]));
+      const params = Object.fromEntries(fields.map((field) => [field, asCallParam(query[fieldName('proxy', field)])]));
       await runner.run(
         req,
         res,
@@ -90,7 +70,7 @@ export function createProxyRouter({ store, runner, options }: ProxyDependencies)
             if (!accessTokenValid) return { outcomeStatusCode: null, answer: INVALID_TOKEN_ANSWER };
             const now = Date.now();
             const outcome = answerChecked(
-              checkFields(QUERY_FIELDS, fields, query),
+              checkFields('proxy', fields, query),
               (checked) => act(checked, now),
               (result) => answer(result, now, req),
             );

@@ -1,18 +1,18 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { TLSSocket } from 'node:tls';
-import { tiynToTenge } from '../domain/money';
+import { tiynToTenge, type Tiyn } from '../domain/money';
 import {
-  asCallParam,
-  parseAmountNumber,
-  parseBin,
-  parseComment,
-  parseDeviceToken,
-  parseExternalId,
-  parsePhone,
-  parseQrPaymentId,
-  parseTradePointId,
   answerChecked,
+  asCallParam,
+  checkFields,
   dropUndefined,
+  fieldName,
+  parseBin,
+  parseQrPaymentId,
+  type Checked,
+  type CheckedFields,
+  type FieldChecks,
+  type FieldIn,
 } from './kaspi-request.parsers';
 import { customerPageUrl } from './customer-page.router';
 import type { KaspiSandboxStore, PaymentRecord, PaymentStatusView } from './kaspi-sandbox.store';
@@ -75,22 +75,38 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
       );
     };
 
+  /**
+   * A call that takes `fields` from its JSON body (or from `source`), checked in that order, has the
+   * store act on them and answers with what it made. A body call's log keeps all the body carried.
+   */
+  const checkedCall = <K extends FieldIn<'r3'>, R>(
+    operation: SandboxOperation,
+    fields: readonly K[],
+    act: (checked: CheckedFields<FieldChecks<'r3', K>>, now: number) => Checked<R>,
+    answer: (result: R, req: Request) => Record<string, unknown>,
+    source?: (req: Request) => Record<string, unknown>,
+  ) => {
+    const read = source ?? bodyOf;
+    const params = source
+      ? (req: Request) => Object.fromEntries(fields.map((field) => [field, asCallParam(read(req)[fieldName('r3', field)])]))
+      : bodyParams;
+    return route(operation, params, (req, now) =>
+      answerChecked(
+        checkFields('r3', fields, read(req)),
+        (checked) => act(checked, now),
+        (result) => answer(result, req),
+      ),
+    );
+  };
+
   router.post(
     '/v01/remote/create',
-    route('create', bodyParams, (req, now) => {
-      const body = bodyOf(req);
-      return answerChecked(
-        {
-          organizationBin: parseBin(body.OrganizationBin),
-          amount: parseAmountNumber(body.Amount),
-          phone: parsePhone(body.PhoneNumber),
-          deviceToken: parseDeviceToken(body.DeviceToken),
-          comment: parseComment(body.Comment),
-        },
-        (fields) => store.createRemotePayment({ mode: 'direct', ...fields }, now),
-        (created) => ({ QrPaymentId: Number(created.qrPaymentId) }),
-      );
-    }),
+    checkedCall(
+      'create',
+      ['organizationBin', 'amount', 'phone', 'deviceToken', 'comment'],
+      (fields, now) => store.createRemotePayment({ mode: 'direct', ...fields }, now),
+      (created) => ({ QrPaymentId: Number(created.qrPaymentId) }),
+    ),
   );
 
   for (const [path, operation, kind] of [
@@ -99,93 +115,45 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
   ] as const) {
     router.post(
       path,
-      route(operation, bodyParams, (req, now) => {
-        const body = bodyOf(req);
-        return answerChecked(
-          {
-            organizationBin: parseBin(body.OrganizationBin),
-            amount: parseAmountNumber(body.Amount),
-            deviceToken: parseDeviceToken(body.DeviceToken),
-            externalId: parseExternalId(body.ExternalId),
-          },
-          (fields) => store.createQrPayment({ mode: 'direct', kind, ...fields }, now),
-          (created) => qrCreateData(created, customerPageUrl(req, created.qrPaymentId), options()),
-        );
-      }),
+      checkedCall(
+        operation,
+        ['organizationBin', 'amount', 'deviceToken', 'externalId'],
+        (fields, now) => store.createQrPayment({ mode: 'direct', kind, ...fields }, now),
+        (created, req) => qrCreateData(created, customerPageUrl(req, created.qrPaymentId), options()),
+      ),
     );
   }
 
-  const status = route(
+  const status = checkedCall(
     'status',
-    (req) => ({ qrPaymentId: asCallParam(req.params.qrPaymentId) }),
-    (req, now) => {
-      return answerChecked(
-        { qrPaymentId: parseQrPaymentId(req.params.qrPaymentId) },
-        ({ qrPaymentId }) => store.status(qrPaymentId, now),
-        statusData,
-      );
-    },
+    ['qrPaymentId'],
+    ({ qrPaymentId }, now) => store.status(qrPaymentId, now),
+    statusData,
+    (req) => ({ QrPaymentId: req.params.qrPaymentId }),
   );
   router.get('/v02/payment/status/:qrPaymentId', status);
   router.get('/v01/payment/status/:qrPaymentId', status);
 
   router.post(
     '/v01/payment/return',
-    route('refund', bodyParams, (req, now) => {
-      const body = bodyOf(req);
-      return answerChecked(
-        {
-          organizationBin: parseBin(body.OrganizationBin),
-          deviceToken: parseDeviceToken(body.DeviceToken),
-          qrPaymentId: parseQrPaymentId(body.QrPaymentId),
-          amount: parseAmountNumber(body.Amount),
-        },
-        (fields) => store.refund(fields, now),
-        (refund) => ({ ReturnOperationId: Number(refund.returnOperationId) }),
-      );
-    }),
+    checkedCall(
+      'refund',
+      ['organizationBin', 'deviceToken', 'qrPaymentId', 'amount'],
+      (fields, now) => store.refund(fields, now),
+      (refund) => ({ ReturnOperationId: Number(refund.returnOperationId) }),
+    ),
   );
 
   router.get(
     '/v01/payment/details',
-    route(
-      'details',
-      (req) => ({
-        qrPaymentId: asCallParam(req.query.QrPaymentId),
-        deviceToken: asCallParam(req.query.DeviceToken),
-      }),
-      (req, now) => {
-        return answerChecked(
-          {
-            qrPaymentId: parseQrPaymentId(req.query.QrPaymentId),
-            deviceToken: parseDeviceToken(req.query.DeviceToken),
-          },
-          (fields) => store.details(fields, now),
-          ({ payment, since, status, available }) => ({
-            QrPaymentId: Number(payment.qrPaymentId),
-            TotalAmount: tiynToTenge(payment.amount),
-            AvailableReturnAmount: tiynToTenge(available),
-            TransactionDate: kazakhstanTime(status === RemoteStatus.PROCESSED ? since : payment.createdAt),
-          }),
-        );
-      },
-    ),
+    checkedCall('details', ['qrPaymentId', 'deviceToken'], (fields, now) => store.details(fields, now), detailsData, (req) => req.query),
   );
 
   router.post(
     '/v01/remote/cancel',
-    route('cancel', bodyParams, (req, now) => {
-      const body = bodyOf(req);
-      return answerChecked(
-        {
-          organizationBin: parseBin(body.OrganizationBin),
-          deviceToken: parseDeviceToken(body.DeviceToken),
-          qrPaymentId: parseQrPaymentId(body.QrPaymentId),
-        },
-        (fields) => store.cancel(fields, now),
-        (canceled) => ({ Status: canceled.status }),
-      );
-    }),
+    checkedCall('cancel', ['organizationBin', 'deviceToken', 'qrPaymentId'], (fields, now) => store.cancel(fields, now), (canceled) => ({
+      Status: canceled.status,
+    })),
   );
 
   router.get(
@@ -212,21 +180,9 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
 
   router.post(
     '/v01/device/register',
-    route('register', bodyParams, (req) => {
-      const body = bodyOf(req);
-      if (typeof body.DeviceId !== 'string' || body.DeviceId.trim() === '' || body.DeviceId.length > 128) {
-        return rejected(KaspiStatusCode.INVALID_REQUEST, 'DeviceId is required');
-      }
-      const deviceId = body.DeviceId;
-      return answerChecked(
-        {
-          organizationBin: parseBin(body.OrganizationBin),
-          tradePointId: parseTradePointId(body.TradePointId),
-        },
-        (fields) => store.registerDevice({ ...fields, deviceId }),
-        (device) => ({ DeviceToken: device.deviceToken }),
-      );
-    }),
+    checkedCall('register', ['deviceId', 'organizationBin', 'tradePointId'], (fields) => store.registerDevice(fields), (device) => ({
+      DeviceToken: device.deviceToken,
+    })),
   );
 
   for (const action of CUSTOMER_ACTIONS) {
@@ -305,6 +261,15 @@ function statusData({ payment, status }: PaymentStatusView): Record<string, unkn
     data.ProductType = 'Gold';
   }
   return data;
+}
+
+function detailsData({ payment, since, status, available }: PaymentStatusView & { available: Tiyn }): Record<string, unknown> {
+  return {
+    QrPaymentId: Number(payment.qrPaymentId),
+    TotalAmount: tiynToTenge(payment.amount),
+    AvailableReturnAmount: tiynToTenge(available),
+    TransactionDate: kazakhstanTime(status === RemoteStatus.PROCESSED ? since : payment.createdAt),
+  };
 }
 
 /** What `qr/create` and `qr/create-link` answer; the QR token and the link lead to the customer's page. */
