@@ -27,6 +27,17 @@ export function tengeToTiyn(tenge: number | string): Tiyn {
   return tiyn;
 }
 
+/**
+ * What any provider is asked to charge or refund: a positive whole number of tiyn. There is no such
+ * thing as an invoice or a refund of zero.
+ */
+export function requireChargeableTiyn(amount: Tiyn): Tiyn {
+  if (!Number.isSafeInteger(amount) || amount <= 0) {
+    throw new InvalidAmountError('must be a positive whole number of tiyn');
+  }
+  return amount;
+}
+
 /** @example tiynToTenge(10050) === 100.5 */
 export function tiynToTenge(tiyn: Tiyn): number {
   if (!Number.isSafeInteger(tiyn)) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isFinalStatus, PaymentStatus } from '../../src/domain/payment-status';
-import { CLOUDPAYMENTS_STATUSES, cloudPaymentsStatusToPaymentStatus, toCloudPaymentsAmount } from '../../src/providers/cloudpayments/cloudpayments.mappers';
+import { CLOUDPAYMENTS_STATUS_WORDS, toCloudPaymentsAmount } from '../../src/providers/cloudpayments/cloudpayments.mappers';
 import { toPaymentState } from '../../src/providers/cloudpayments/cloudpayments.provider';
 import { transactionSchema } from '../../src/providers/cloudpayments/cloudpayments.schemas';
 
@@ -9,7 +9,7 @@ const transaction = (fields: Record<string, unknown>) =>
 
 describe('CloudPayments mappers', () => {
   it('maps only Completed to PROCESSED and only Cancelled to a final status other than it; a decline stays waiting', () => {
-    const mapped = Object.fromEntries(CLOUDPAYMENTS_STATUSES.map((word) => [word, cloudPaymentsStatusToPaymentStatus(word)]));
+    const mapped = Object.fromEntries(CLOUDPAYMENTS_STATUS_WORDS.words.map((word) => [word, CLOUDPAYMENTS_STATUS_WORDS.meaning(word)]));
     expect(mapped).toEqual({
       Created: PaymentStatus.WAITING,
       AwaitingAuthentication: PaymentStatus.WAITING,

@@ -2,10 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { InvalidAmountError } from '../../src/domain/money';
 import { PaymentStatus, isFinalStatus } from '../../src/domain/payment-status';
 import {
-  KASPI_STATUSES,
+  KASPI_STATUS_WORDS,
   classifyKaspiFailureCode,
-  fromKaspiAmount,
-  kaspiStatusToPaymentStatus,
   toExternalId,
   toKaspiAmount,
   toPaymentState,
@@ -21,6 +19,7 @@ import {
 } from '../../src/providers/kaspi/kaspi.schemas';
 import { redact } from '../../src/providers/kaspi/kaspi.errors';
 import { joinUrl } from '../../src/providers/kaspi/kaspi.http';
+import { upstreamAmountSchema } from '../../src/providers/provider-values';
 
 describe('Kaspi status words', () => {
   it.each([
@@ -31,12 +30,12 @@ describe('Kaspi status words', () => {
     ['Error', PaymentStatus.FAILED],
     ['RemotePaymentCanceled', PaymentStatus.CANCELED],
   ] as const)('maps %s to %s and marks it recognised', (word, status) => {
-    expect(kaspiStatusToPaymentStatus(word)).toBe(status);
+    expect(KASPI_STATUS_WORDS.meaning(word)).toBe(status);
     expect(toPaymentState('1', word)).toEqual({ externalId: '1', providerStatus: word, status, recognised: true });
   });
 
   it('knows exactly the six documented words', () => {
-    expect([...KASPI_STATUSES].sort()).toEqual(
+    expect([...KASPI_STATUS_WORDS.words].sort()).toEqual(
       ['Error', 'Processed', 'QrTokenCreated', 'RemotePaymentCanceled', 'RemotePaymentCreated', 'Wait'].sort(),
     );
   });
@@ -88,13 +87,13 @@ describe('Kaspi money', () => {
   });
 
   it('reads tenge numbers back into whole tiyn', () => {
-    expect(fromKaspiAmount(100.5)).toBe(10050);
-    expect(fromKaspiAmount(99.99)).toBe(9999);
-    expect(fromKaspiAmount(0)).toBe(0);
+    expect(upstreamAmountSchema.parse(100.5)).toBe(10050);
+    expect(upstreamAmountSchema.parse(99.99)).toBe(9999);
+    expect(upstreamAmountSchema.parse(0)).toBe(0);
   });
 
   it('refuses a tenge amount with a third decimal instead of rounding it', () => {
-    expect(() => fromKaspiAmount(100.505)).toThrow(InvalidAmountError);
+    expect(upstreamAmountSchema.safeParse(100.505).success).toBe(false);
     expect(paymentDetailsDataSchema.safeParse({ TotalAmount: 1.005, AvailableReturnAmount: 1 }).success).toBe(false);
   });
 

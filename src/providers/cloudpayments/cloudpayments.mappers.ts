@@ -1,47 +1,22 @@
-import { InvalidAmountError, tengeToTiyn, tiynToTenge, type Tiyn } from '../../domain/money';
+import { requireChargeableTiyn, tiynToTenge, type Tiyn } from '../../domain/money';
 import { PaymentStatus } from '../../domain/payment-status';
+import { providerStatusWords, type WordOf } from '../provider-values';
 
-/** Every order and transaction status word CloudPayments is known to send. */
-export const CLOUDPAYMENTS_STATUSES = [
-  'Created',
-  'AwaitingAuthentication',
-  'Authorized',
-  'Completed',
-  'Declined',
-  'Cancelled',
-] as const;
-export type CloudPaymentsStatus = (typeof CLOUDPAYMENTS_STATUSES)[number];
+/**
+ * Every order and transaction status word CloudPayments is known to send, under what it means. A
+ * decline is not final: the invoice page lets the customer try another card, and a final status
+ * must stay final.
+ */
+export const CLOUDPAYMENTS_STATUS_WORDS = providerStatusWords({
+  [PaymentStatus.WAITING]: ['Created', 'AwaitingAuthentication', 'Authorized', 'Declined'],
+  [PaymentStatus.PROCESSED]: ['Completed'],
+  [PaymentStatus.CANCELED]: ['Cancelled'],
+});
+
+export type CloudPaymentsStatus = WordOf<typeof CLOUDPAYMENTS_STATUS_WORDS>;
 
 /** The word reported right after `orders/create`, whatever the order's `Status` says. */
 export const CLOUDPAYMENTS_STATUS_AFTER_CREATE: CloudPaymentsStatus = 'Created';
-
-export function isCloudPaymentsStatus(word: string): word is CloudPaymentsStatus {
-  return (CLOUDPAYMENTS_STATUSES as readonly string[]).includes(word);
-}
-
-function assertUnreachable(value: never): never {
-  throw new Error(`unexpected value: ${String(value)}`);
-}
-
-/**
- * Our status for one of CloudPayments' words. A decline is not final: the invoice page lets the
- * customer try another card, and a final status must stay final.
- */
-export function cloudPaymentsStatusToPaymentStatus(word: CloudPaymentsStatus): PaymentStatus {
-  switch (word) {
-    case 'Created':
-    case 'AwaitingAuthentication':
-    case 'Authorized':
-    case 'Declined':
-      return PaymentStatus.WAITING;
-    case 'Completed':
-      return PaymentStatus.PROCESSED;
-    case 'Cancelled':
-      return PaymentStatus.CANCELED;
-    default:
-      return assertUnreachable(word);
-  }
-}
 
 /** What CloudPayments' decline codes mean, for `providerStatus` and the audit log. */
 export const CLOUDPAYMENTS_REASONS: Readonly<Record<number, string>> = {
@@ -69,17 +44,9 @@ export function describeProviderStatus(word: string, reasonCode?: number | null,
   return `${word} ${reasonCode} ${reason ?? CLOUDPAYMENTS_REASONS[reasonCode] ?? ''}`.trim().slice(0, 64);
 }
 
-/** Tiyn to CloudPayments' decimal amount (10050 → 100.5). Only a positive whole number of tiyn. */
+/** Tiyn to CloudPayments' decimal amount (10050 → 100.5). */
 export function toCloudPaymentsAmount(amount: Tiyn): number {
-  if (!Number.isSafeInteger(amount) || amount <= 0) {
-    throw new InvalidAmountError('must be a positive whole number of tiyn');
-  }
-  return tiynToTenge(amount);
-}
-
-/** CloudPayments' decimal amount to tiyn; a third decimal is refused rather than rounded. */
-export function fromCloudPaymentsAmount(amount: number): Tiyn {
-  return tengeToTiyn(amount);
+  return tiynToTenge(requireChargeableTiyn(amount));
 }
 
 /** CloudPayments' answer codes to a `check` notification (anything but 0 refuses the payment). */

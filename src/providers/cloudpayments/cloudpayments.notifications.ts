@@ -6,7 +6,7 @@ import type {
   NotificationVerdict,
   ProviderNotifications,
 } from '../provider';
-import { CHECK_CODES, cloudPaymentsStatusToPaymentStatus, describeProviderStatus, isCloudPaymentsStatus } from './cloudpayments.mappers';
+import { CHECK_CODES, CLOUDPAYMENTS_STATUS_WORDS, describeProviderStatus } from './cloudpayments.mappers';
 import { notificationSchema, type CloudPaymentsNotificationFields } from './cloudpayments.schemas';
 
 /** The notification types the cabinet sends, as the last segment of the URL we give it. */
@@ -64,8 +64,8 @@ export const cloudPaymentsNotifications: ProviderNotifications = {
 function eventOf(type: CloudPaymentsNotificationType, fields: CloudPaymentsNotificationFields): NotificationReading['event'] {
   const state = (word: string) => ({
     providerStatus: describeProviderStatus(word, fields.ReasonCode, fields.Reason),
-    status: cloudPaymentsStatusToPaymentStatus(isCloudPaymentsStatus(word) ? word : 'Created'),
-    recognised: isCloudPaymentsStatus(word),
+    status: CLOUDPAYMENTS_STATUS_WORDS.meaning(CLOUDPAYMENTS_STATUS_WORDS.knows(word) ? word : 'Created'),
+    recognised: CLOUDPAYMENTS_STATUS_WORDS.knows(word),
     providerTransactionId: fields.TransactionId,
   });
   switch (type) {

@@ -1,3 +1,4 @@
+import { parseProviderBaseUrl } from '../provider-values';
 import { InvalidAmountError, type Tiyn } from '../../domain/money';
 import { PaymentMethod } from '../../domain/payment-method';
 import type {
@@ -21,9 +22,8 @@ import { CloudPaymentsHttp, type CloudPaymentsCredentials } from './cloudpayment
 import { cloudPaymentsNotifications } from './cloudpayments.notifications';
 import {
   CLOUDPAYMENTS_STATUS_AFTER_CREATE,
-  cloudPaymentsStatusToPaymentStatus,
+  CLOUDPAYMENTS_STATUS_WORDS,
   describeProviderStatus,
-  isCloudPaymentsStatus,
   toCloudPaymentsAmount,
 } from './cloudpayments.mappers';
 
@@ -80,7 +80,7 @@ export class CloudPaymentsProvider implements PaymentProvider {
     return {
       externalId: order.Id,
       providerStatus: CLOUDPAYMENTS_STATUS_AFTER_CREATE,
-      status: cloudPaymentsStatusToPaymentStatus(CLOUDPAYMENTS_STATUS_AFTER_CREATE),
+      status: CLOUDPAYMENTS_STATUS_WORDS.meaning(CLOUDPAYMENTS_STATUS_AFTER_CREATE),
       recognised: true,
       paymentUrl: order.Url,
     };
@@ -89,7 +89,7 @@ export class CloudPaymentsProvider implements PaymentProvider {
   /** By our reference: the latest transaction for the invoice, or the order still waiting when there is none. */
   async getStatus(request: StatusRequest): Promise<ProviderPaymentState> {
     const found = await this.findPayment({ ...request, reference: requireReference('find', request.reference) });
-    return found ?? { externalId: request.externalId, providerStatus: CLOUDPAYMENTS_STATUS_AFTER_CREATE, status: cloudPaymentsStatusToPaymentStatus('Created'), recognised: true };
+    return found ?? { externalId: request.externalId, providerStatus: CLOUDPAYMENTS_STATUS_AFTER_CREATE, status: CLOUDPAYMENTS_STATUS_WORDS.meaning('Created'), recognised: true };
   }
 
   /**
@@ -127,7 +127,7 @@ export class CloudPaymentsProvider implements PaymentProvider {
       operationId: request.requestId,
       orderId: request.externalId,
     });
-    return { externalId: request.externalId, providerStatus: 'Cancelled', status: cloudPaymentsStatusToPaymentStatus('Cancelled'), recognised: true };
+    return { externalId: request.externalId, providerStatus: 'Cancelled', status: CLOUDPAYMENTS_STATUS_WORDS.meaning('Cancelled'), recognised: true };
   }
 
   /** Closes pooled connections; call on shutdown. */
@@ -157,8 +157,8 @@ export function toPaymentState(answer: TransactionAnswer, externalId: string | n
     providerStatus: describeProviderStatus(word, transaction.ReasonCode, transaction.Reason),
     providerTransactionId: transaction.TransactionId,
   };
-  if (!isCloudPaymentsStatus(word)) return { ...base, status: cloudPaymentsStatusToPaymentStatus('Created'), recognised: false };
-  return { ...base, status: cloudPaymentsStatusToPaymentStatus(word), recognised: true };
+  if (!CLOUDPAYMENTS_STATUS_WORDS.knows(word)) return { ...base, status: CLOUDPAYMENTS_STATUS_WORDS.meaning('Created'), recognised: false };
+  return { ...base, status: CLOUDPAYMENTS_STATUS_WORDS.meaning(word), recognised: true };
 }
 
 export function createCloudPaymentsProvider(settings: CloudPaymentsProviderSettings): CloudPaymentsProvider {
@@ -177,16 +177,7 @@ function requireReference(operation: CloudPaymentsOperation, reference: string |
 }
 
 function parseBaseUrl(baseUrl: string): URL {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    throw new CloudPaymentsConfigurationError('the CloudPayments API URL is not a valid URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new CloudPaymentsConfigurationError('the CloudPayments API URL must use http or https');
-  }
-  return url;
+  return parseProviderBaseUrl(baseUrl, 'the CloudPayments API URL', (message) => new CloudPaymentsConfigurationError(message));
 }
 
 function resolveTimeouts(timeouts: CloudPaymentsProviderSettings['timeouts']): Timeouts {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { fromCloudPaymentsAmount } from './cloudpayments.mappers';
+import { upstreamAmountSchema } from '../provider-values';
 
 /**
  * Every answer: `Success` says whether the call worked, not whether money moved. A decline comes
@@ -13,19 +13,6 @@ export const envelopeSchema = z.object({
 });
 export type CloudPaymentsEnvelope = z.infer<typeof envelopeSchema>;
 
-/** A decimal currency amount, turned into tiyn; a third decimal fails validation instead of being rounded. */
-export const amountSchema = z
-  .number()
-  .nonnegative()
-  .transform((tenge, ctx) => {
-    try {
-      return fromCloudPaymentsAmount(tenge);
-    } catch {
-      ctx.issues.push({ code: 'custom', message: 'not an amount with at most two decimals', input: tenge });
-      return z.NEVER;
-    }
-  });
-
 /** CloudPayments' ids are integers in JSON; kept as strings. */
 const transactionIdSchema = z
   .union([z.number().int().nonnegative(), z.string().regex(/^\d{1,19}$/)])
@@ -36,7 +23,7 @@ export const orderSchema = z.object({
   Id: z.string().min(1).max(64),
   Number: z.number().int().nullish(),
   Url: z.url({ protocol: /^https?$/ }),
-  Amount: amountSchema,
+  Amount: upstreamAmountSchema,
   Currency: z.string().nullish(),
   Status: z.string().min(1).max(64).nullish(),
 });
@@ -45,7 +32,7 @@ export type CloudPaymentsOrder = z.infer<typeof orderSchema>;
 /** A transaction, as `v2/payments/find`, `payments/get` and declines carry it. */
 export const transactionSchema = z.object({
   TransactionId: transactionIdSchema,
-  Amount: amountSchema,
+  Amount: upstreamAmountSchema,
   Currency: z.string().nullish(),
   InvoiceId: z.string().nullish(),
   Status: z.string().min(1).max(64),
@@ -65,7 +52,7 @@ export type CloudPaymentsRefund = z.infer<typeof refundSchema>;
 // --- notifications (CloudPayments → gateway) ------------------------------------------------------
 
 const formNumber = z.union([z.number(), z.string().trim().regex(/^\d+(\.\d+)?$/).transform(Number)]);
-const formAmount = formNumber.pipe(amountSchema);
+const formAmount = formNumber.pipe(upstreamAmountSchema);
 const formId = z.union([z.number().int().nonnegative(), z.string().trim().regex(/^\d{1,19}$/)]).transform((id) => String(id));
 
 /**

@@ -1,7 +1,8 @@
-import { InvalidAmountError, tengeToTiyn, tiynToTengeString, type Tiyn } from '../../domain/money';
+import { requireChargeableTiyn, tiynToTengeString, type Tiyn } from '../../domain/money';
 import { PaymentMethod } from '../../domain/payment-method';
 import { PaymentStatus } from '../../domain/payment-status';
 import type { CreatedPayment, ProviderPaymentState } from '../provider';
+import { providerStatusWords, type WordOf } from '../provider-values';
 
 /** What Kaspi takes, in either mode, in order of preference: invoices by phone, payment links, QR codes. */
 export const KASPI_METHODS: ReadonlySet<PaymentMethod> = new Set([
@@ -10,17 +11,15 @@ export const KASPI_METHODS: ReadonlySet<PaymentMethod> = new Set([
   PaymentMethod.KASPI_QR,
 ]);
 
-/** Every status word Kaspi is known to send; anything else is logged and treated as not final. */
-export const KASPI_STATUSES = [
-  'QrTokenCreated',
-  'RemotePaymentCreated',
-  'Wait',
-  'Processed',
-  'Error',
-  'RemotePaymentCanceled',
-] as const;
+/** Every status word Kaspi is known to send, under what it means; any other word is logged and treated as not final. */
+export const KASPI_STATUS_WORDS = providerStatusWords({
+  [PaymentStatus.WAITING]: ['QrTokenCreated', 'RemotePaymentCreated', 'Wait'],
+  [PaymentStatus.PROCESSED]: ['Processed'],
+  [PaymentStatus.FAILED]: ['Error'],
+  [PaymentStatus.CANCELED]: ['RemotePaymentCanceled'],
+});
 
-export type KaspiStatus = (typeof KASPI_STATUSES)[number];
+export type KaspiStatus = WordOf<typeof KASPI_STATUS_WORDS>;
 
 /**
  * The word we report right after a successful `remote/create`: Kaspi answers with the id only,
@@ -31,42 +30,16 @@ export const KASPI_STATUS_AFTER_CREATE: KaspiStatus = 'RemotePaymentCreated';
 /** Kaspi's word for a QR code or a payment link that nobody has opened yet. */
 export const KASPI_STATUS_AFTER_QR_CREATE: KaspiStatus = 'QrTokenCreated';
 
-export function isKaspiStatus(word: string): word is KaspiStatus {
-  return (KASPI_STATUSES as readonly string[]).includes(word);
-}
-
-export function assertUnreachable(value: never): never {
-  throw new Error(`unexpected value: ${String(value)}`);
-}
-
-/** Our status for one of Kaspi's known words. */
-export function kaspiStatusToPaymentStatus(word: KaspiStatus): PaymentStatus {
-  switch (word) {
-    case 'QrTokenCreated':
-    case 'RemotePaymentCreated':
-    case 'Wait':
-      return PaymentStatus.WAITING;
-    case 'Processed':
-      return PaymentStatus.PROCESSED;
-    case 'Error':
-      return PaymentStatus.FAILED;
-    case 'RemotePaymentCanceled':
-      return PaymentStatus.CANCELED;
-    default:
-      return assertUnreachable(word);
-  }
-}
-
 /**
  * Builds our view of a payment from Kaspi's word. A word we do not know is reported as WAITING
  * with `recognised: false`: never FAILED, because guessing a failure could make the merchant
  * ship nothing for a payment that went through.
  */
 export function toPaymentState(externalId: string, providerStatus: string): ProviderPaymentState {
-  if (!isKaspiStatus(providerStatus)) {
+  if (!KASPI_STATUS_WORDS.knows(providerStatus)) {
     return { externalId, providerStatus, status: PaymentStatus.WAITING, recognised: false };
   }
-  return { externalId, providerStatus, status: kaspiStatusToPaymentStatus(providerStatus), recognised: true };
+  return { externalId, providerStatus, status: KASPI_STATUS_WORDS.meaning(providerStatus), recognised: true };
 }
 
 /** What Kaspi said, with its QR code or link, about how long it takes the payment and how to poll it. */
@@ -213,20 +186,9 @@ export function classifyKaspiFailureCode(code: string): KaspiFailureOutcome {
   return { kind: 'rejected', providerCode: code, retryable: code === KASPI_RETRYABLE_REFUND_CODE };
 }
 
-/**
- * Tiyn to the tenge literal Kaspi takes ("100", "100.5", "99.99"). Only a positive whole number of
- * tiyn is accepted: there is no such thing as an invoice or a refund of zero.
- */
+/** Tiyn to the tenge literal Kaspi takes ("100", "100.5", "99.99"). */
 export function toKaspiAmount(amount: Tiyn): string {
-  if (!Number.isSafeInteger(amount) || amount <= 0) {
-    throw new InvalidAmountError('must be a positive whole number of tiyn');
-  }
-  return tiynToTengeString(amount);
-}
-
-/** Kaspi's tenge number to tiyn; a third decimal is refused rather than rounded. */
-export function fromKaspiAmount(tenge: number): Tiyn {
-  return tengeToTiyn(tenge);
+  return tiynToTengeString(requireChargeableTiyn(amount));
 }
 
 /**

@@ -1,3 +1,4 @@
+import { parseProviderBaseUrl } from '../provider-values';
 import { KaspiDirectProvider } from './kaspi-direct.provider';
 import { KaspiProxyProvider } from './kaspi-proxy.provider';
 import { KaspiConfigurationError } from './kaspi.errors';
@@ -77,17 +78,7 @@ export function createKaspiProvider(settings: KaspiProviderSettings): KaspiProvi
 }
 
 function parseBaseUrl(baseUrl: string): URL {
-  let url: URL;
-  try {
-    url = new URL(baseUrl);
-  } catch {
-    // The URL itself is not echoed: it may carry credentials.
-    throw new KaspiConfigurationError('the Kaspi base URL is not a valid URL');
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new KaspiConfigurationError('the Kaspi base URL must use http or https');
-  }
-  return url;
+  return parseProviderBaseUrl(baseUrl, 'the Kaspi base URL', (message) => new KaspiConfigurationError(message));
 }
 
 function resolveTimeouts(timeouts: Partial<KaspiTimeouts> | undefined): ResolvedKaspiTimeouts {

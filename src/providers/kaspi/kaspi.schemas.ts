@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { fromKaspiAmount, parseKaspiDate, toExternalId } from './kaspi.mappers';
+import { upstreamAmountSchema } from '../provider-values';
+import { parseKaspiDate, toExternalId } from './kaspi.mappers';
 
 /**
  * Parses an upstream body as JSON without losing 64-bit ids: every integer literal outside a string
@@ -64,19 +65,6 @@ function endOfString(text: string, start: number): number {
 export const kaspiIdSchema = z
   .union([z.string().min(1), z.number().int().nonnegative()])
   .transform((raw) => toExternalId(raw));
-
-/** A tenge amount from Kaspi, turned into tiyn; a third decimal fails validation instead of being rounded. */
-export const kaspiAmountSchema = z
-  .number()
-  .nonnegative()
-  .transform((tenge, ctx) => {
-    try {
-      return fromKaspiAmount(tenge);
-    } catch {
-      ctx.issues.push({ code: 'custom', message: 'not a tenge amount with at most two decimals', input: tenge });
-      return z.NEVER;
-    }
-  });
 
 /**
  * `ExpireDate`, ISO-8601 with Kaspi's offset. An unreadable one is dropped rather than failing the
@@ -169,8 +157,8 @@ export const paymentReturnDataSchema = z
 
 /** `GET /r3/v01/payment/details` */
 export const paymentDetailsDataSchema = z.object({
-  TotalAmount: kaspiAmountSchema,
-  AvailableReturnAmount: kaspiAmountSchema,
+  TotalAmount: upstreamAmountSchema,
+  AvailableReturnAmount: upstreamAmountSchema,
 });
 
 /** `POST /r3/v01/remote/cancel` */
