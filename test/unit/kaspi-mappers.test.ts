@@ -106,14 +106,14 @@ describe('Kaspi money', () => {
 });
 
 describe('Kaspi behaviour options', () => {
-  it('reads r3 options under the proxy names, dropping a value that is not seconds', () => {
+  it('reads r3 options under the proxy names into the answer both modes share, dropping a value that is not seconds', () => {
     const data = qrCreateLinkDataSchema.parse({
       PaymentLink: 'https://pay.kaspi.kz/pay/1',
       ExpireDate: '2026-11-29T10:00:00+05:00',
       PaymentId: 1,
       PaymentBehaviorOptions: { StatusPollingInterval: 5, LinkActivationWaitTimeout: 'soon', PaymentConfirmationTimeout: 65 },
     });
-    expect(data.PaymentBehaviorOptions).toEqual({
+    expect(data.options).toEqual({
       statusPollingInterval: 5,
       linkActivationWaitTimeout: null,
       paymentConfirmationTimeout: 65,
@@ -122,10 +122,10 @@ describe('Kaspi behaviour options', () => {
 
   it('reads the proxy options as they come, and an unreadable whole as none', () => {
     const answer = { externalId: 7, qrToken: 'https://pay.kaspi.kz/qr/7', expireDate: null, status: 'QrTokenCreated' };
-    expect(proxyQrCreateDataSchema.parse({ ...answer, behaviorOptions: { qrCodeScanWaitTimeout: 180 } }).behaviorOptions).toEqual({
+    expect(proxyQrCreateDataSchema.parse({ ...answer, behaviorOptions: { qrCodeScanWaitTimeout: 180 } }).options).toEqual({
       qrCodeScanWaitTimeout: 180,
     });
-    expect(proxyQrCreateDataSchema.parse({ ...answer, behaviorOptions: 'fast' }).behaviorOptions).toBeNull();
+    expect(proxyQrCreateDataSchema.parse({ ...answer, behaviorOptions: 'fast' }).options).toBeNull();
   });
 });
 

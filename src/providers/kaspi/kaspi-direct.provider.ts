@@ -65,30 +65,28 @@ export class KaspiDirectProvider extends KaspiModeProvider<KaspiDirectCreateCall
     return { externalId: data.QrPaymentId };
   }
 
-  protected async createQr(call: KaspiDirectCreateCall, reference: string | null | undefined) {
-    const data = await this.client.createQrPayment({ ...call, externalId: reference });
-    return { externalId: data.QrPaymentId, qrToken: data.QrToken, expireDate: data.ExpireDate, options: data.QrPaymentBehaviorOptions };
+  /** r3 keeps the merchant's reference beside its own id. */
+  protected createQr(call: KaspiDirectCreateCall, reference: string | null | undefined) {
+    return this.client.createQrPayment({ ...call, externalId: reference });
   }
 
-  protected async createLink(call: KaspiDirectCreateCall, reference: string | null | undefined) {
-    const data = await this.client.createPaymentLink({ ...call, externalId: reference });
-    return { externalId: data.PaymentId, paymentUrl: data.PaymentLink, expireDate: data.ExpireDate, options: data.PaymentBehaviorOptions };
+  protected createLink(call: KaspiDirectCreateCall, reference: string | null | undefined) {
+    return this.client.createPaymentLink({ ...call, externalId: reference });
   }
 
   protected async statusWord(request: StatusRequest): Promise<string> {
-    const data = await this.client.getPaymentStatus({ requestId: request.requestId, qrPaymentId: request.externalId });
-    return data.Status;
+    return this.client.getPaymentStatus({ requestId: request.requestId, qrPaymentId: request.externalId });
   }
 
+  /** Async, so that a local refusal rejects the promise like every other failure. */
   async refund(request: RefundRequest): Promise<ProviderRefundResult> {
-    const data = await this.client.returnPayment({
+    return this.client.returnPayment({
       requestId: request.requestId,
       organizationBin: request.routing.organizationBin,
       deviceToken: this.requireDeviceToken('refund', request.routing),
       qrPaymentId: request.externalId,
       amount: kaspiAmountOrRefuse({ mode: this.mode, operation: 'refund' }, request.amount),
     });
-    return { returnOperationId: data?.ReturnOperationId ?? null };
   }
 
   /** How much of a payment is left to refund (`payment/details`). */

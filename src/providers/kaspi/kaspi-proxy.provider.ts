@@ -44,29 +44,27 @@ export class KaspiProxyProvider extends KaspiModeProvider<ProxyQrCreateCall> {
     return this.client.create({ ...call, phone, message });
   }
 
-  protected async createQr(call: ProxyQrCreateCall) {
-    const data = await this.client.createQr(call);
-    return { ...data, options: data.behaviorOptions };
+  /** The proxy takes no merchant reference. */
+  protected createQr(call: ProxyQrCreateCall) {
+    return this.client.createQr(call);
   }
 
-  protected async createLink(call: ProxyQrCreateCall) {
-    const data = await this.client.createLink(call);
-    return { ...data, paymentUrl: data.paymentLink, options: data.behaviorOptions };
+  protected createLink(call: ProxyQrCreateCall) {
+    return this.client.createLink(call);
   }
 
   protected async statusWord(request: StatusRequest): Promise<string> {
-    const data = await this.client.status({ requestId: request.requestId, externalId: request.externalId });
-    return data.status;
+    return this.client.status({ requestId: request.requestId, externalId: request.externalId });
   }
 
+  /** Async, so that a local refusal rejects the promise like every other failure. */
   async refund(request: RefundRequest): Promise<ProviderRefundResult> {
-    const data = await this.client.refund({
+    return this.client.refund({
       requestId: request.requestId,
       externalId: request.externalId,
       amount: kaspiAmountOrRefuse({ mode: this.mode, operation: 'refund' }, request.amount),
       organizationBin: request.routing.organizationBin,
       deviceToken: request.routing.deviceToken,
     });
-    return { returnOperationId: data?.returnOperationId ?? null };
   }
 }

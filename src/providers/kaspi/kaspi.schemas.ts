@@ -127,33 +127,44 @@ function lowerFirstLetterOfKeys(raw: unknown): unknown {
   return Object.fromEntries(Object.entries(raw).map(([key, value]) => [key.charAt(0).toLowerCase() + key.slice(1), value]));
 }
 
-/** `POST /r3/v01/qr/create`: the QR token is what makes the answer usable. */
-export const qrCreateDataSchema = z.object({
-  QrToken: z.string().min(1),
-  ExpireDate: kaspiDateSchema,
-  QrPaymentId: kaspiIdSchema,
-  QrPaymentBehaviorOptions: r3BehaviorOptionsSchema,
-});
+/** `POST /r3/v01/qr/create`: the QR token is what makes the answer usable. Read into the answer both modes share. */
+export const qrCreateDataSchema = z
+  .object({
+    QrToken: z.string().min(1),
+    ExpireDate: kaspiDateSchema,
+    QrPaymentId: kaspiIdSchema,
+    QrPaymentBehaviorOptions: r3BehaviorOptionsSchema,
+  })
+  .transform((data) => ({
+    externalId: data.QrPaymentId,
+    qrToken: data.QrToken,
+    expireDate: data.ExpireDate,
+    options: data.QrPaymentBehaviorOptions,
+  }));
 
 /** `POST /r3/v01/qr/create-link` */
-export const qrCreateLinkDataSchema = z.object({
-  PaymentLink: paymentLinkSchema,
-  ExpireDate: kaspiDateSchema,
-  PaymentId: kaspiIdSchema,
-  PaymentBehaviorOptions: r3BehaviorOptionsSchema,
-});
+export const qrCreateLinkDataSchema = z
+  .object({
+    PaymentLink: paymentLinkSchema,
+    ExpireDate: kaspiDateSchema,
+    PaymentId: kaspiIdSchema,
+    PaymentBehaviorOptions: r3BehaviorOptionsSchema,
+  })
+  .transform((data) => ({
+    externalId: data.PaymentId,
+    paymentUrl: data.PaymentLink,
+    expireDate: data.ExpireDate,
+    options: data.PaymentBehaviorOptions,
+  }));
 
 /** `GET /r3/v02/payment/status/{QrPaymentId}`; only the status word is used. */
-export const paymentStatusDataSchema = z.object({
-  Status: z.string().min(1),
-});
+export const paymentStatusDataSchema = z.object({ Status: z.string().min(1) }).transform((data) => data.Status);
 
 /** `POST /r3/v01/payment/return`; `StatusCode` 0 is the proof of the refund, the id is a bonus. */
 export const paymentReturnDataSchema = z
-  .object({
-    ReturnOperationId: kaspiIdSchema.nullish(),
-  })
-  .nullish();
+  .object({ ReturnOperationId: kaspiIdSchema.nullish() })
+  .nullish()
+  .transform((data) => ({ returnOperationId: data?.ReturnOperationId ?? null }));
 
 /** `GET /r3/v01/payment/details` */
 export const paymentDetailsDataSchema = z.object({
@@ -194,32 +205,34 @@ export const proxyCreateDataSchema = z.object({
 });
 
 /** `create-qr/` (forwards `qr/create`) */
-export const proxyQrCreateDataSchema = z.object({
-  externalId: kaspiIdSchema,
-  qrToken: z.string().min(1),
-  expireDate: kaspiDateSchema,
-  status: z.string().min(1).nullish(),
-  behaviorOptions: behaviorOptionsSchema,
-});
+export const proxyQrCreateDataSchema = z
+  .object({
+    externalId: kaspiIdSchema,
+    qrToken: z.string().min(1),
+    expireDate: kaspiDateSchema,
+    status: z.string().min(1).nullish(),
+    behaviorOptions: behaviorOptionsSchema,
+  })
+  .transform(({ behaviorOptions, ...data }) => ({ ...data, options: behaviorOptions }));
 
 /** `create-link/` (forwards `qr/create-link`) */
-export const proxyLinkCreateDataSchema = z.object({
-  externalId: kaspiIdSchema,
-  paymentLink: paymentLinkSchema,
-  expireDate: kaspiDateSchema,
-  status: z.string().min(1).nullish(),
-  behaviorOptions: behaviorOptionsSchema,
-});
+export const proxyLinkCreateDataSchema = z
+  .object({
+    externalId: kaspiIdSchema,
+    paymentLink: paymentLinkSchema,
+    expireDate: kaspiDateSchema,
+    status: z.string().min(1).nullish(),
+    behaviorOptions: behaviorOptionsSchema,
+  })
+  .transform(({ behaviorOptions, paymentLink, ...data }) => ({ ...data, paymentUrl: paymentLink, options: behaviorOptions }));
 
 /** `status/` */
-export const proxyStatusDataSchema = z.object({
-  externalId: kaspiIdSchema.nullish(),
-  status: z.string().min(1),
-});
+export const proxyStatusDataSchema = z
+  .object({ externalId: kaspiIdSchema.nullish(), status: z.string().min(1) })
+  .transform((data) => data.status);
 
 /** `refund/`: `status: true` is the proof of the refund, the id is a bonus. */
 export const proxyRefundDataSchema = z
-  .object({
-    returnOperationId: kaspiIdSchema.nullish(),
-  })
-  .nullish();
+  .object({ returnOperationId: kaspiIdSchema.nullish() })
+  .nullish()
+  .transform((data) => ({ returnOperationId: data?.returnOperationId ?? null }));
