@@ -93,40 +93,15 @@ function trackConnection(socket: Duplex | null | undefined, readyEvent: string, 
   socket.once('close', () => clearTimeout(timer));
 }
 
-class TrackedHttpAgent extends http.Agent {
-  constructor(
-    options: http.AgentOptions,
-    private readonly connectMs: number,
-  ) {
-    super(options);
-  }
-
-  override createConnection(
-    options: http.ClientRequestArgs,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    const socket = super.createConnection(options, callback);
-    trackConnection(socket, 'connect', this.connectMs);
+/** Has every socket the agent opens tracked by {@link trackConnection}; plain and TLS agents alike. */
+function trackingConnections<A extends http.Agent>(agent: A, readyEvent: 'connect' | 'secureConnect', connectMs: number): A {
+  const open = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    const socket = open(options, callback);
+    trackConnection(socket, readyEvent, connectMs);
     return socket;
-  }
-}
-
-class TrackedHttpsAgent extends https.Agent {
-  constructor(
-    options: https.AgentOptions,
-    private readonly connectMs: number,
-  ) {
-    super(options);
-  }
-
-  override createConnection(
-    options: https.RequestOptions,
-    callback?: (err: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    const socket = super.createConnection(options, callback);
-    trackConnection(socket, 'secureConnect', this.connectMs);
-    return socket;
-  }
+  };
+  return agent;
 }
 
 /**
@@ -143,15 +118,16 @@ const MAX_ANSWER_BYTES = 1_000_000;
  * Answers come back as raw text: the clients parse and validate them.
  */
 export class KaspiHttp {
-  private readonly httpAgent: TrackedHttpAgent;
-  private readonly httpsAgent: TrackedHttpsAgent;
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
   private readonly axios: AxiosInstance;
 
   constructor(private readonly options: KaspiHttpOptions) {
     const pool = { keepAlive: true, keepAliveMsecs: 1_000, maxFreeSockets: 32, timeout: IDLE_SOCKET_MS };
-    this.httpAgent = new TrackedHttpAgent(pool, options.connectMs);
-    this.httpsAgent = new TrackedHttpsAgent(
-      { ...pool, secureContext: buildSecureContext(options.tls, options.secrets) },
+    this.httpAgent = trackingConnections(new http.Agent(pool), 'connect', options.connectMs);
+    this.httpsAgent = trackingConnections(
+      new https.Agent({ ...pool, secureContext: buildSecureContext(options.tls, options.secrets) }),
+      'secureConnect',
       options.connectMs,
     );
     this.axios = axios.create({
