@@ -48,52 +48,19 @@ export class GatewayMetrics {
     const registers = [this.registry];
     collectDefaultMetrics({ register: this.registry, prefix: PREFIX });
 
-    this.operations = new Counter({
-      name: `${PREFIX}graphql_operations_total`,
-      help: 'GraphQL operations by name (or root fields when anonymous), type, outcome and transport (http, websocket)',
-      labelNames: ['operation', 'type', 'outcome', 'transport'],
-      registers,
-    });
-    this.operationSeconds = new Histogram({
-      name: `${PREFIX}graphql_operation_duration_seconds`,
-      help: 'Time to answer a GraphQL operation; for a subscription, the time to set it up',
-      labelNames: ['operation', 'type', 'outcome', 'transport'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.providerCalls = new Counter({
-      name: `${PREFIX}provider_calls_total`,
-      help: "Calls to payment providers by operation, outcome and the provider's code",
-      labelNames: ['provider', 'operation', 'outcome', 'code'],
-      registers,
-    });
-    this.providerSeconds = new Histogram({
-      name: `${PREFIX}provider_call_duration_seconds`,
-      help: 'Time taken by calls to payment providers',
-      labelNames: ['provider', 'operation', 'outcome'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
-    this.rateLimited = new Counter({
-      name: `${PREFIX}rate_limited_total`,
-      help: 'Operations refused by the rate limits, by class',
-      labelNames: ['class'],
-      registers,
-    });
+    /** Every counter and latency histogram: its name, its labels, and what it counts; latencies all in the same buckets. */
+    const counter = <L extends string>(name: string, labelNames: readonly L[], help: string) =>
+      new Counter<L>({ name: `${PREFIX}${name}`, help, labelNames, registers });
+    const histogram = <L extends string>(name: string, labelNames: readonly L[], help: string) =>
+      new Histogram<L>({ name: `${PREFIX}${name}`, help, labelNames, buckets: LATENCY_BUCKETS, registers });
 
-    this.webhookAttempts = new Counter({
-      name: `${PREFIX}webhook_attempts_total`,
-      help: 'Webhook delivery attempts by outcome (succeeded, retrying, slowed_down, failed, gone, endpoint_disabled, superseded)',
-      labelNames: ['outcome'],
-      registers,
-    });
-    this.webhookAttemptSeconds = new Histogram({
-      name: `${PREFIX}webhook_attempt_duration_seconds`,
-      help: 'Time taken by webhook delivery attempts, until the answer or the timeout',
-      labelNames: ['outcome'],
-      buckets: LATENCY_BUCKETS,
-      registers,
-    });
+    this.operations = counter('graphql_operations_total', ['operation', 'type', 'outcome', 'transport'], 'GraphQL operations by name (or root fields when anonymous), type, outcome and transport (http, websocket)');
+    this.operationSeconds = histogram('graphql_operation_duration_seconds', ['operation', 'type', 'outcome', 'transport'], 'Time to answer a GraphQL operation; for a subscription, the time to set it up');
+    this.providerCalls = counter('provider_calls_total', ['provider', 'operation', 'outcome', 'code'], "Calls to payment providers by operation, outcome and the provider's code");
+    this.providerSeconds = histogram('provider_call_duration_seconds', ['provider', 'operation', 'outcome'], 'Time taken by calls to payment providers');
+    this.rateLimited = counter('rate_limited_total', ['class'], 'Operations refused by the rate limits, by class');
+    this.webhookAttempts = counter('webhook_attempts_total', ['outcome'], 'Webhook delivery attempts by outcome (succeeded, retrying, slowed_down, failed, gone, endpoint_disabled, superseded)');
+    this.webhookAttemptSeconds = histogram('webhook_attempt_duration_seconds', ['outcome'], 'Time taken by webhook delivery attempts, until the answer or the timeout');
 
     const figures = new DatabaseFiguresReader(sources.em, settings.cacheMs, settings.timeoutMs, logger);
     const fromDatabase = (name: string, help: string, labelNames: string[], fill: (gauge: Gauge<string>, figures: DatabaseFigures) => void) =>
@@ -135,15 +102,26 @@ export class GatewayMetrics {
       gauge.set(current.reconcilerLagSeconds);
     });
 
-    new Gauge({
-      name: `${PREFIX}reconciler_last_tick_age_seconds`,
-      help: "Seconds since this instance's reconciler finished a pass; -1 before the first",
-      registers,
-      collect() {
-        const last = sources.reconcilerLastTickAt();
-        this.set(last ? (Date.now() - last.getTime()) / 1000 : -1);
-      },
+    /** A figure this instance knows by itself, read at each scrape; none leaves the gauge as it was. */
+    const fromInstance = (name: string, help: string, read: () => number | null) =>
+      new Gauge({
+        name: `${PREFIX}${name}`,
+        help,
+        registers,
+        collect() {
+          const value = read();
+          if (value !== null) this.set(value);
+        },
+      });
+    fromInstance('reconciler_last_tick_age_seconds', "Seconds since this instance's reconciler finished a pass; -1 before the first", () => {
+      const last = sources.reconcilerLastTickAt();
+      return last ? (Date.now() - last.getTime()) / 1000 : -1;
     });
+    fromInstance('open_subscriptions', 'GraphQL subscriptions open on this instance', () => sources.webSockets().subscriptions);
+    fromInstance('websocket_connections', 'graphql-ws connections open on this instance', () => sources.webSockets().connections);
+    fromInstance('outbox_open_gaps', 'Gaps in the outbox sequence this instance still watches for a late commit', () => sources.outbox.openGaps());
+    fromInstance('db_pool_max_connections', 'The size limit of the database pool', () => sources.pool()?.max ?? null);
+
     new Gauge({
       name: `${PREFIX}payment_read_cache`,
       help:
@@ -154,22 +132,6 @@ export class GatewayMetrics {
       collect() {
         const figures = sources.paymentReads();
         for (const figure of ['hits', 'loads', 'validations', 'entries'] as const) this.set({ figure }, figures[figure]);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}open_subscriptions`,
-      help: 'GraphQL subscriptions open on this instance',
-      registers,
-      collect() {
-        this.set(sources.webSockets().subscriptions);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}websocket_connections`,
-      help: 'graphql-ws connections open on this instance',
-      registers,
-      collect() {
-        this.set(sources.webSockets().connections);
       },
     });
     new Gauge({
@@ -185,14 +147,6 @@ export class GatewayMetrics {
       },
     });
     new Gauge({
-      name: `${PREFIX}outbox_open_gaps`,
-      help: 'Gaps in the outbox sequence this instance still watches for a late commit',
-      registers,
-      collect() {
-        this.set(sources.outbox.openGaps());
-      },
-    });
-    new Gauge({
       name: `${PREFIX}db_pool_connections`,
       help: 'Database pool connections by state (used, free, pending_acquire, pending_create)',
       labelNames: ['state'],
@@ -204,15 +158,6 @@ export class GatewayMetrics {
         this.set({ state: 'free' }, pool.free);
         this.set({ state: 'pending_acquire' }, pool.pendingAcquires);
         this.set({ state: 'pending_create' }, pool.pendingCreates);
-      },
-    });
-    new Gauge({
-      name: `${PREFIX}db_pool_max_connections`,
-      help: 'The size limit of the database pool',
-      registers,
-      collect() {
-        const pool = sources.pool();
-        if (pool) this.set(pool.max);
       },
     });
   }
