@@ -11,6 +11,7 @@ import type { RefundStatus } from '../domain/refund-status';
 import type { Refund } from '../entities/refund.entity';
 import type { OutboxNotifier } from './outbox-notifier';
 import { hasRead, OutboxReader, type OutboxPosition } from './outbox-reader';
+import { RepeatingPass } from './repeating-pass';
 
 /** A committed status change, as subscribers receive it. */
 export interface StatusChange {
@@ -59,12 +60,18 @@ export class PaymentEventsService {
   private readonly pubsub = createPubSub<Topics>();
   private readonly wakeListeners: Array<() => void> = [];
   private position: OutboxPosition = { after: '0', gaps: [] };
-  private timer: NodeJS.Timeout | null = null;
-  private running = false;
   /** Live subscriptions on this instance; with none, the tail has nobody to load payments for. */
   private liveSubscriptions = 0;
-  private tailing: Promise<void> | null = null;
-  private wakeRequested = false;
+  /** The tail: again at once while batches come full, sooner than the poll while a gap is watched. */
+  private readonly tail = new RepeatingPass(
+    async () => {
+      const batch = await this.tailOnce();
+      if (batch.more) return 0;
+      return Math.min(this.settings.pollMs, batch.retryInMs ?? Infinity);
+    },
+    () => this.settings.pollMs,
+    (error) => this.logger.error({ err: error }, 'outbox tail failed'),
+  );
 
   constructor(
     private readonly em: EntityManager,
@@ -120,15 +127,11 @@ export class PaymentEventsService {
   /** Starts tailing from the newest event: live subscribers see what is committed from now on. */
   async start(): Promise<void> {
     this.position = await this.reader.head(this.em.fork());
-    this.running = true;
-    this.schedule(this.settings.pollMs);
+    this.tail.start(this.settings.pollMs);
   }
 
   async stop(): Promise<void> {
-    this.running = false;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.tailing;
+    await this.tail.stop();
     await this.drain();
     await this.notifier?.close();
   }
@@ -169,12 +172,7 @@ export class PaymentEventsService {
 
   private wakeLocal(): void {
     for (const listener of this.wakeListeners) listener();
-    if (!this.running) return;
-    if (this.tailing) {
-      this.wakeRequested = true;
-      return;
-    }
-    this.schedule(0);
+    this.tail.wake();
   }
 
   /** Delivers everything committed so far; for shutdown and for tests that need a settled state. */
@@ -300,28 +298,6 @@ export class PaymentEventsService {
     }
     if (held) await emit(held);
     return null;
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      let next = this.settings.pollMs;
-      this.tailing = this.tailOnce()
-        .then((batch) => {
-          if (batch.more) next = 0;
-          else if (batch.retryInMs !== null) next = Math.min(next, batch.retryInMs);
-        })
-        .catch((error) => this.logger.error({ err: error }, 'outbox tail failed'))
-        .finally(() => {
-          this.tailing = null;
-          if (!this.running) return;
-          const again = this.wakeRequested;
-          this.wakeRequested = false;
-          this.schedule(again ? 0 : next);
-        });
-    }, delayMs);
-    this.timer.unref();
   }
 
   private async tailOnce(): Promise<{ more: boolean; retryInMs: number | null }> {

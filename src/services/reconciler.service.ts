@@ -16,6 +16,7 @@ import type { PaymentStatusSyncService } from './payment-status-sync.service';
 import type { RefundLifecycle } from './refund-lifecycle.service';
 import type { RefundService } from './refund.service';
 import { runLimited } from './limited-concurrency';
+import { RepeatingPass } from './repeating-pass';
 
 export interface ReconcilerSettings {
   tickMs: number;
@@ -43,9 +44,12 @@ const CHUNK = 50;
  * instances share the work without polling one payment twice.
  */
 export class ReconcilerService {
-  private timer: NodeJS.Timeout | null = null;
-  private current: Promise<void> | null = null;
-  private stopped = true;
+  /** Passes every tick; a full batch means more is due, so the next pass goes at once instead of idling a tick behind. */
+  private readonly passes = new RepeatingPass(
+    async () => ((await this.tick()) >= this.settings.batchSize ? 0 : this.settings.tickMs),
+    () => this.settings.tickMs,
+    (error) => this.logger.error({ err: error }, 'reconciler pass failed'),
+  );
   private lastRefundSweepAt = 0;
   lastTickAt: Date | null = null;
 
@@ -61,16 +65,12 @@ export class ReconcilerService {
   ) {}
 
   start(): void {
-    this.stopped = false;
-    this.schedule();
+    this.passes.start(this.settings.tickMs);
   }
 
   /** Lets the batch in hand finish, then stops. */
   async stop(): Promise<void> {
-    this.stopped = true;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.current;
+    await this.passes.stop();
   }
 
   /** One pass: recover interrupted rows, then poll what is due. Returns how many payments it asked about. */
@@ -89,24 +89,6 @@ export class ReconcilerService {
     await this.sweepUnknownRefunds();
     this.lastTickAt = new Date();
     return due.length;
-  }
-
-  private schedule(delayMs = this.settings.tickMs): void {
-    if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      let claimed = 0;
-      this.current = this.tick()
-        .then((count) => {
-          claimed = count;
-        })
-        .catch((error) => this.logger.error({ err: error }, 'reconciler pass failed'))
-        .finally(() => {
-          this.current = null;
-          // A full batch means more is due: go on at once instead of idling a tick behind the schedule.
-          this.schedule(claimed >= this.settings.batchSize ? 0 : this.settings.tickMs);
-        });
-    }, delayMs);
-    this.timer.unref();
   }
 
   private async claimDuePayments(): Promise<string[]> {

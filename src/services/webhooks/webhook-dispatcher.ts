@@ -9,6 +9,7 @@ import type { WebhookDeliveryService } from './webhook-delivery.service';
 import { WebhookFanout } from './webhook-fanout';
 import { postWebhook } from './webhook-sender';
 import { signedHeaders, signingSecrets } from './webhook-signing';
+import { RepeatingPass } from '../repeating-pass';
 
 /** Where attempts are counted and timed (the gateway's metrics). */
 export interface WebhookAttemptObserver {
@@ -41,10 +42,16 @@ export class WebhookDispatcher {
   private readonly fanout: WebhookFanout;
   private readonly inFlight = new Map<string, number>();
   private readonly attempts = new Set<Promise<void>>();
-  private timer: NodeJS.Timeout | null = null;
-  private pass: Promise<void> | null = null;
-  private again = false;
-  private running = false;
+  /** Passes: at the poll, or sooner when events wait behind a gap in the outbox, or when woken. */
+  private readonly passes = new RepeatingPass(
+    async () => {
+      this.fanoutRetryInMs = null;
+      await this.runPass();
+      return Math.min(this.options.settings.pollMs, this.fanoutRetryInMs ?? Infinity);
+    },
+    () => this.options.settings.pollMs,
+    (error) => this.logger.error({ err: error }, 'webhook pass failed'),
+  );
   private unsubscribe: (() => void) | null = null;
   /** Events held back behind a gap in the outbox: when to read it again, sooner than the poll. */
   private fanoutRetryInMs: number | null = null;
@@ -65,53 +72,25 @@ export class WebhookDispatcher {
   }
 
   start(): void {
-    this.running = true;
     this.listenToOutbox();
-    this.wake();
+    this.passes.start(0);
   }
 
   /** Stops claiming and lets the attempts under way finish (each is bounded by the timeout). */
   async stop(): Promise<void> {
-    this.running = false;
     this.unsubscribe?.();
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-    await this.pass;
+    await this.passes.stop();
     await Promise.all([...this.attempts]);
   }
 
   /** Runs a pass now (or right after the one under way). */
   wake(): void {
-    if (!this.running) return;
-    if (this.pass) {
-      this.again = true;
-      return;
-    }
-    this.schedule(0);
+    this.passes.wake();
   }
 
   /** Any committed change here (or, through Redis, on another instance) is a reason to fan out now. */
   private listenToOutbox(): void {
     this.unsubscribe = this.outbox.onWake(() => this.wake());
-  }
-
-  private schedule(delayMs: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => {
-      this.timer = null;
-      this.pass = this.runPass()
-        .catch((error) => this.logger.error({ err: error }, 'webhook pass failed'))
-        .finally(() => {
-          this.pass = null;
-          if (!this.running) return;
-          const again = this.again;
-          this.again = false;
-          const heldBack = this.fanoutRetryInMs;
-          this.fanoutRetryInMs = null;
-          this.schedule(again ? 0 : Math.min(this.options.settings.pollMs, heldBack ?? Infinity));
-        });
-    }, delayMs);
-    this.timer.unref();
   }
 
   private async runPass(): Promise<void> {
