@@ -15,7 +15,7 @@ import {
   type FieldIn,
 } from './kaspi-request.parsers';
 import { customerPageUrl } from './customer-page.router';
-import type { KaspiSandboxStore, PaymentRecord, PaymentStatusView } from './kaspi-sandbox.store';
+import type { KaspiSandboxStore, PaymentRecord, PaymentStatusView, RefundRecord } from './kaspi-sandbox.store';
 import { RemoteStatus, tradePointName } from './kaspi-sandbox.store';
 import type {
   CustomerAction,
@@ -99,31 +99,57 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
     );
   };
 
-  router.post(
+  /** A call whose fields come in its JSON body. */
+  const post = <K extends FieldIn<'r3'>, R>(
+    path: string,
+    operation: SandboxOperation,
+    fields: readonly K[],
+    act: (checked: CheckedFields<FieldChecks<'r3', K>>, now: number) => Checked<R>,
+    answer: (result: R, req: Request) => Record<string, unknown>,
+  ) => router.post(path, checkedCall(operation, fields, act, answer));
+
+  post(
     '/v01/remote/create',
-    checkedCall(
-      'create',
-      ['organizationBin', 'amount', 'phone', 'deviceToken', 'comment'],
-      (fields, now) => store.createRemotePayment({ mode: 'direct', ...fields }, now),
-      (created) => ({ QrPaymentId: Number(created.qrPaymentId) }),
-    ),
+    'create',
+    ['organizationBin', 'amount', 'phone', 'deviceToken', 'comment'],
+    (fields, now) => store.createRemotePayment({ mode: 'direct', ...fields }, now),
+    remoteCreateData,
   );
 
-  for (const [path, operation, kind] of [
-    ['/v01/qr/create', 'qr-create', 'qr'],
-    ['/v01/qr/create-link', 'qr-create-link', 'link'],
-  ] as const) {
-    router.post(
-      path,
-      checkedCall(
-        operation,
-        ['organizationBin', 'amount', 'deviceToken', 'externalId'],
-        (fields, now) => store.createQrPayment({ mode: 'direct', kind, ...fields }, now),
-        (created, req) => qrCreateData(created, customerPageUrl(req, created.qrPaymentId), options()),
-      ),
+  // `qr/create` and `qr/create-link` take the same body; the answer gives the QR token or the link.
+  for (const kind of ['qr', 'link'] as const) {
+    post(
+      kind === 'qr' ? '/v01/qr/create' : '/v01/qr/create-link',
+      kind === 'qr' ? 'qr-create' : 'qr-create-link',
+      ['organizationBin', 'amount', 'deviceToken', 'externalId'],
+      (fields, now) => store.createQrPayment({ mode: 'direct', kind, ...fields }, now),
+      (created, req) => qrCreateData(created, customerPageUrl(req, created.qrPaymentId), options()),
     );
   }
 
+  post(
+    '/v01/payment/return',
+    'refund',
+    ['organizationBin', 'deviceToken', 'qrPaymentId', 'amount'],
+    (fields, now) => store.refund(fields, now),
+    returnData,
+  );
+  post(
+    '/v01/remote/cancel',
+    'cancel',
+    ['organizationBin', 'deviceToken', 'qrPaymentId'],
+    (fields, now) => store.cancel(fields, now),
+    (canceled) => ({ Status: canceled.status }),
+  );
+  post(
+    '/v01/device/register',
+    'register',
+    ['deviceId', 'organizationBin', 'tradePointId'],
+    (fields) => store.registerDevice(fields),
+    (device) => ({ DeviceToken: device.deviceToken }),
+  );
+
+  // The status call needs neither the BIN nor the device token: the id is in the path.
   const status = checkedCall(
     'status',
     ['qrPaymentId'],
@@ -134,26 +160,9 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
   router.get('/v02/payment/status/:qrPaymentId', status);
   router.get('/v01/payment/status/:qrPaymentId', status);
 
-  router.post(
-    '/v01/payment/return',
-    checkedCall(
-      'refund',
-      ['organizationBin', 'deviceToken', 'qrPaymentId', 'amount'],
-      (fields, now) => store.refund(fields, now),
-      (refund) => ({ ReturnOperationId: Number(refund.returnOperationId) }),
-    ),
-  );
-
   router.get(
     '/v01/payment/details',
     checkedCall('details', ['qrPaymentId', 'deviceToken'], (fields, now) => store.details(fields, now), detailsData, (req) => req.query),
-  );
-
-  router.post(
-    '/v01/remote/cancel',
-    checkedCall('cancel', ['organizationBin', 'deviceToken', 'qrPaymentId'], (fields, now) => store.cancel(fields, now), (canceled) => ({
-      Status: canceled.status,
-    })),
   );
 
   router.get(
@@ -176,13 +185,6 @@ export function createR3Router({ store, runner, options }: R3Dependencies): Rout
         return succeeded(tradePoints);
       },
     ),
-  );
-
-  router.post(
-    '/v01/device/register',
-    checkedCall('register', ['deviceId', 'organizationBin', 'tradePointId'], (fields) => store.registerDevice(fields), (device) => ({
-      DeviceToken: device.deviceToken,
-    })),
   );
 
   for (const action of CUSTOMER_ACTIONS) {
@@ -261,6 +263,14 @@ function statusData({ payment, status }: PaymentStatusView): Record<string, unkn
     data.ProductType = 'Gold';
   }
   return data;
+}
+
+function remoteCreateData(created: PaymentRecord): Record<string, unknown> {
+  return { QrPaymentId: Number(created.qrPaymentId) };
+}
+
+function returnData(refund: RefundRecord): Record<string, unknown> {
+  return { ReturnOperationId: Number(refund.returnOperationId) };
 }
 
 function detailsData({ payment, since, status, available }: PaymentStatusView & { available: Tiyn }): Record<string, unknown> {
