@@ -21,7 +21,9 @@ import {
   type ProviderPaymentState,
   type RefundRequest,
   type ProviderRefundResult,
+  type RefundableAmount,
   type StatusRequest,
+  ProviderUnavailableError,
 } from '../../src/providers/provider';
 import { ProviderRegistry } from '../../src/providers/registry';
 import { createServices, type Services } from '../../src/services';
@@ -47,11 +49,16 @@ export interface FakeUpstream {
   created: CreatePaymentRequest[];
   statusAsked: StatusRequest[];
   refunded: RefundRequest[];
+  refundableAsked: StatusRequest[];
   next: {
     create: Array<Answer<CreatePaymentRequest, CreatedPayment>>;
     status: Array<Answer<StatusRequest, ProviderPaymentState>>;
     refund: Array<Answer<RefundRequest, ProviderRefundResult>>;
+    /** With none queued, the provider cannot tell (unavailable). */
+    refundable: Array<Answer<StatusRequest, RefundableAmount>>;
   };
+  /** How long the provider remembers an operation id; unset, a refund is never asked again. */
+  idempotencyWindowMs?: number;
 }
 
 /**
@@ -81,6 +88,15 @@ export function createFakeProvider(upstream: FakeUpstream) {
       const answer = upstream.next.refund.shift();
       if (answer) return answer(request);
       return { returnOperationId: `return-${upstream.refunded.length}` };
+    },
+    async getRefundableAmount(request: StatusRequest): Promise<RefundableAmount> {
+      upstream.refundableAsked.push(request);
+      const answer = upstream.next.refundable.shift();
+      if (answer) return answer(request);
+      throw new ProviderUnavailableError(FAKE_PROVIDER_ID, 'the provider cannot tell');
+    },
+    get idempotencyWindowMs() {
+      return upstream.idempotencyWindowMs;
     },
   } satisfies PaymentProvider;
 }
@@ -146,7 +162,13 @@ export async function startServiceHarness(): Promise<ServiceHarness> {
     throw error;
   }
 
-  const upstream: FakeUpstream = { created: [], statusAsked: [], refunded: [], next: { create: [], status: [], refund: [] } };
+  const upstream: FakeUpstream = {
+    created: [],
+    statusAsked: [],
+    refunded: [],
+    refundableAsked: [],
+    next: { create: [], status: [], refund: [], refundable: [] },
+  };
   const registry = new ProviderRegistry([createFakeProvider(upstream)]);
   const services = createServices(orm.em as EntityManager, config, registry, pino({ level: 'silent' }));
 
