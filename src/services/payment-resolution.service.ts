@@ -61,7 +61,11 @@ export class PaymentResolutionService {
       }
       if (externalId) {
         payment.externalId = externalId;
+        // This request asks the provider at once. Claiming the check with the attach keeps the
+        // reconciler from asking beside it (and the answer from saying UNKNOWN while it does);
+        // should the check fail, the reconciler takes over after the minimum interval.
         payment.nextPollAt = new Date();
+        payment.lastPolledAt = new Date();
       } else {
         payment.errorMessage = `marked FAILED by ${ctx.actor.label}: ${reason}`.slice(0, 500);
       }
@@ -76,7 +80,7 @@ export class PaymentResolutionService {
     });
     if (refusal) return { payment: null, errors: [refusal] };
     this.events.wake();
-    if (externalId && (await this.statusSync.claimCheck(ctx.em, existing.id))) {
+    if (externalId) {
       await this.statusSync.checkStatus(ctx.em, existing.id, { actor: ctx.actor.label, requestId: ctx.requestId });
     }
     return { payment: await this.reads.findById(ctx.em.fork(), existing.id), errors: [] };

@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
+import { CREATE_KASPI_PAYMENT, CREATE_PAYMENT, PAYMENT } from '../support/documents';
 import { ADMIN_KEY, startTestGateway, VIEWER_KEY, type TestGateway } from '../support/gateway';
 import { chromiumFound, launchBrowser } from './browser';
 
@@ -135,7 +136,7 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
 
     // The page stays as it is (no reload) while the status changes under it.
     await page.evaluate('window.stillHere = true');
-    const { data } = await gw.gql('query($id: ID!) { payment(id: $id) { externalId } }', { id: paymentId });
+    const { data } = await gw.gql(PAYMENT, { id: paymentId });
     await sandbox.confirm(data.payment.externalId);
     await expect.poll(() => summary.innerText(), { timeout: UI_TIMEOUT }).toContain('Processed');
     expect(await page.evaluate<boolean>('window.stillHere === true')).toBe(true);
@@ -189,7 +190,7 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
   });
 
   it('filters the payments by method beside status and shop', async () => {
-    const created = await gw.gql('mutation($input: CreatePaymentInput!) { createPayment(input: $input) { payment { id } errors { code } } }', {
+    const created = await gw.gql(CREATE_PAYMENT, {
       input: { shopId: SHOP, amount: 75, method: 'KASPI_QR' },
     });
     expect(created.data.createPayment.errors).toEqual([]);
@@ -217,10 +218,9 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
 
   it('shows an UNKNOWN payment in the needs-attention count and resolves it', async () => {
     await sandbox.injectFault({ operation: 'create', fault: 'drop' });
-    const created = await gw.gql(
-      'mutation($input: CreateKaspiPaymentInput!) { createKaspiPayment(input: $input) { payment { id status } } }',
-      { input: { shopId: SHOP, amount: 500, phone: '77015211545', idempotencyKey: 'console-unknown-1' } },
-    );
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, {
+      input: { shopId: SHOP, amount: 500, phone: '77015211545', idempotencyKey: 'console-unknown-1' },
+    });
     expect(created.data.createKaspiPayment.payment.status).toBe('UNKNOWN');
     const unknownId = created.data.createKaspiPayment.payment.id;
 
@@ -301,7 +301,7 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
       await page.getByRole('button', { name: 'Create' }).click();
       await page.waitForURL(/\/admin\/payments\/[0-9a-f-]{36}$/);
       const id = page.url().split('/').pop()!;
-      const { data } = await gw.gql('query($id: ID!) { payment(id: $id) { externalId method paymentUrl qrToken } }', { id });
+      const { data } = await gw.gql(PAYMENT, { id });
       return data.payment as { externalId: string; method: string; paymentUrl: string | null; qrToken: string | null };
     };
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { OutboxEventKind } from '../../src/domain/outbox-event';
 import { PaymentMethod } from '../../src/domain/payment-method';
 import { PaymentStatus } from '../../src/domain/payment-status';
@@ -8,20 +8,13 @@ import { Payment } from '../../src/entities/payment.entity';
 import { ErrorCode } from '../../src/errors';
 import type { CreatedPayment } from '../../src/providers/provider';
 import type { CreatePaymentCommand } from '../../src/services/payment-creation.service';
-import { FAKE_BIN, FAKE_DEVICE_TOKEN, MERCHANT, OPERATOR, refused, startServiceHarness, timedOut, type ServiceHarness } from '../support/service-harness';
+import { FAKE_BIN, FAKE_DEVICE_TOKEN, MERCHANT, OPERATOR, refused, timedOut, useServiceHarness } from '../support/service-harness';
 
 const SHOP = 8;
 const OTHER_SHOP = 9;
 
 describe('creating payments (services on a database, fake provider)', () => {
-  let h: ServiceHarness;
-
-  beforeAll(async () => {
-    h = await startServiceHarness();
-    await h.routeShop(SHOP);
-    await h.routeShop(OTHER_SHOP);
-  });
-  afterAll(() => h?.close());
+  const h = useServiceHarness(SHOP, OTHER_SHOP);
   beforeEach(() => {
     h.upstream.created.length = 0;
   });

@@ -1,23 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutboxEventKind } from '../../src/domain/outbox-event';
 import { PaymentStatus } from '../../src/domain/payment-status';
 import { LogOperation } from '../../src/entities/payment-log.entity';
 import { Payment } from '../../src/entities/payment.entity';
 import { ErrorCode } from '../../src/errors';
 import type { ResolvePaymentCommand } from '../../src/services/payment-resolution.service';
-import { OPERATOR, paidState, startServiceHarness, timedOut, type ServiceHarness } from '../support/service-harness';
+import { OPERATOR, paidState, timedOut, useServiceHarness } from '../support/service-harness';
 
 const SHOP = 8;
 
 describe('an admin settling a payment the gateway could not (services on a database, fake provider)', () => {
-  let h: ServiceHarness;
-
-  beforeAll(async () => {
-    h = await startServiceHarness();
-    await h.routeShop(SHOP);
-  });
-  afterAll(() => h?.close());
+  const h = useServiceHarness(SHOP);
 
   /** A payment whose create answer was lost: UNKNOWN, with no provider id. */
   async function lostPayment(): Promise<Payment> {

@@ -1,22 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { OutboxEventKind } from '../../src/domain/outbox-event';
 import { PaymentStatus } from '../../src/domain/payment-status';
 import { LogOperation } from '../../src/entities/payment-log.entity';
 import { Payment } from '../../src/entities/payment.entity';
 import { ErrorCode } from '../../src/errors';
-import { FAKE_BIN, FAKE_DEVICE_TOKEN, paidState, startServiceHarness, timedOut, type ServiceHarness } from '../support/service-harness';
+import { FAKE_BIN, FAKE_DEVICE_TOKEN, paidState, timedOut, useServiceHarness } from '../support/service-harness';
 
 const SHOP = 8;
 
 describe('learning a payment status (services on a database, fake provider)', () => {
-  let h: ServiceHarness;
-
-  beforeAll(async () => {
-    h = await startServiceHarness();
-    await h.routeShop(SHOP);
-  });
-  afterAll(() => h?.close());
+  const h = useServiceHarness(SHOP);
 
   async function waiting(): Promise<Payment> {
     const { payment } = await h.services.paymentCreation.create(h.ctx(), { shopId: SHOP, amount: 100, phone: '+7 701 521 15 45', idempotencyKey: randomUUID() });

@@ -1,32 +1,22 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { OutboxEventKind } from '../../src/domain/outbox-event';
-import { refundableAmount, RefundStatus } from '../../src/domain/refund-status';
+import { RefundStatus } from '../../src/domain/refund-status';
 import { LogOperation } from '../../src/entities/payment-log.entity';
 import { Payment } from '../../src/entities/payment.entity';
-import { startServiceHarness, timedOut, type ServiceHarness } from '../support/service-harness';
+import { timedOut, useServiceHarness } from '../support/service-harness';
 
 const SHOP = 8;
 
 describe('the reconciler settling refunds whose outcome is unknown (services on a database, fake provider)', () => {
-  let h: ServiceHarness;
-
-  beforeAll(async () => {
-    h = await startServiceHarness();
-    await h.routeShop(SHOP);
-  });
-  afterAll(() => h?.close());
+  const h = useServiceHarness(SHOP);
   beforeEach(() => {
     h.upstream.refunded.length = 0;
     h.upstream.refundableAsked.length = 0;
     h.upstream.idempotencyWindowMs = undefined;
   });
 
-  async function stored(paymentId: string) {
-    const payment = await h.em().findOneOrFail(Payment, { id: paymentId }, { populate: ['refunds'] });
-    const refunds = payment.refunds.getItems();
-    return { payment, refunds, refundable: refundableAmount(payment, refunds) };
-  }
+  const stored = (paymentId: string) => h.stored(paymentId);
 
   /** A refund whose answer was lost: UNKNOWN, its amount reserved. */
   async function unknownRefund(payment: Payment, amount: number) {

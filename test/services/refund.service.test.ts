@@ -1,34 +1,23 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { OutboxEventKind } from '../../src/domain/outbox-event';
 import { PaymentStatus } from '../../src/domain/payment-status';
-import { refundableAmount, RefundStatus } from '../../src/domain/refund-status';
+import { RefundStatus } from '../../src/domain/refund-status';
 import { LogOperation } from '../../src/entities/payment-log.entity';
 import { Payment } from '../../src/entities/payment.entity';
 import { Refund } from '../../src/entities/refund.entity';
 import { ErrorCode } from '../../src/errors';
-import { FAKE_BIN, FAKE_DEVICE_TOKEN, OPERATOR, refused, startServiceHarness, timedOut, type ServiceHarness } from '../support/service-harness';
+import { FAKE_BIN, FAKE_DEVICE_TOKEN, OPERATOR, refused, timedOut, useServiceHarness } from '../support/service-harness';
 
 const SHOP = 8;
 
 describe('refunds (services on a database, fake provider)', () => {
-  let h: ServiceHarness;
-
-  beforeAll(async () => {
-    h = await startServiceHarness();
-    await h.routeShop(SHOP);
-  });
-  afterAll(() => h?.close());
+  const h = useServiceHarness(SHOP);
   beforeEach(() => {
     h.upstream.refunded.length = 0;
   });
 
-  /** The payment and its refunds as they stand in the database, and what is left to refund of it. */
-  async function stored(paymentId: string) {
-    const payment = await h.em().findOneOrFail(Payment, { id: paymentId }, { populate: ['refunds'] });
-    const refunds = payment.refunds.getItems();
-    return { payment, refunds, refundable: refundableAmount(payment, refunds) };
-  }
+  const stored = (paymentId: string) => h.stored(paymentId);
 
   function refund(payment: Payment, amount: number, idempotencyKey: string | null = randomUUID()) {
     return h.services.refunds.refund(h.ctx(), { shopId: SHOP, externalId: payment.externalId!, amount, idempotencyKey });

@@ -1,5 +1,6 @@
 import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll } from 'vitest';
 import pino from 'pino';
 import { loadConfig, type AppConfig } from '../../src/config';
 import { bindKeyRing } from '../../src/crypto/encrypted-text.type';
@@ -9,9 +10,11 @@ import { migrate, openOrm } from '../../src/db/orm';
 import { tengeToTiyn } from '../../src/domain/money';
 import { PaymentMethod } from '../../src/domain/payment-method';
 import { PaymentStatus } from '../../src/domain/payment-status';
+import { refundableAmount } from '../../src/domain/refund-status';
 import { PaymentEvent } from '../../src/entities/payment-event.entity';
 import { PaymentLog } from '../../src/entities/payment-log.entity';
 import { Payment } from '../../src/entities/payment.entity';
+import type { Refund } from '../../src/entities/refund.entity';
 import {
   ProviderOutcomeUnknownError,
   ProviderRejectedError,
@@ -128,6 +131,8 @@ export interface ServiceHarness {
   routeShop(shopId: number): Promise<void>;
   /** A payment of `amountTenge` the customer has paid: created, then PROCESSED by a status check. */
   paidPayment(shopId: number, amountTenge: number): Promise<Payment>;
+  /** A payment and its refunds as they stand in the database, and what is left to refund of it. */
+  stored(paymentId: string): Promise<{ payment: Payment; refunds: Refund[]; refundable: number }>;
   auditRows(paymentId: string): Promise<PaymentLog[]>;
   outboxEvents(paymentId: string): Promise<PaymentEvent[]>;
   close(): Promise<void>;
@@ -200,6 +205,11 @@ export async function startServiceHarness(): Promise<ServiceHarness> {
       }
       return paid;
     },
+    async stored(paymentId) {
+      const payment = await harness.em().findOneOrFail(Payment, { id: paymentId }, { populate: ['refunds'] });
+      const refunds = payment.refunds.getItems();
+      return { payment, refunds, refundable: refundableAmount(payment, refunds) };
+    },
     auditRows: (paymentId) => harness.em().find(PaymentLog, { paymentId }, { orderBy: { id: 'asc' } }),
     outboxEvents: (paymentId) => harness.em().find(PaymentEvent, { paymentId }, { orderBy: { id: 'asc' } }),
     async close() {
@@ -208,5 +218,19 @@ export async function startServiceHarness(): Promise<ServiceHarness> {
       await database.drop();
     },
   };
+  return harness;
+}
+
+/**
+ * The harness for one test file: started before its tests with `shops` routed to the fake
+ * provider, and closed after them.
+ */
+export function useServiceHarness(...shops: number[]): ServiceHarness {
+  const harness = {} as ServiceHarness;
+  beforeAll(async () => {
+    Object.assign(harness, await startServiceHarness());
+    for (const shop of shops) await harness.routeShop(shop);
+  });
+  afterAll(() => harness.close?.());
   return harness;
 }
