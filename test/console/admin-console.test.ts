@@ -1,7 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { BrowserContext, Page, WebSocketRoute } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SandboxControlClient } from '../../src/sandbox/sandbox-control.client';
 import { CREATE_KASPI_PAYMENT, CREATE_PAYMENT, PAYMENT } from '../support/documents';
@@ -324,6 +324,45 @@ describe.skipIf(!chromiumFound)('the admin console in a real browser', () => {
     await sandbox.confirm(link.externalId);
     await expect.poll(() => page.getByTestId('summary').innerText(), { timeout: UI_TIMEOUT }).toContain('Processed');
     await shoot('payment-qr');
+  });
+
+  it('keeps its live view across a dropped WebSocket: a change committed while it was down shows once it is back', async () => {
+    const live = await context.newPage();
+    live.setDefaultTimeout(UI_TIMEOUT);
+    // The console's WebSocket passes through here, so that the test can cut it and keep it down.
+    let down = false;
+    const sockets: WebSocketRoute[] = [];
+    await live.routeWebSocket(/\/graphql$/, (socket) => {
+      if (down) {
+        void socket.close({ code: 1012, reason: 'the gateway is restarting' });
+        return;
+      }
+      socket.connectToServer();
+      sockets.push(socket);
+    });
+    await signIn(live, ADMIN_KEY);
+    const created = await gw.gql(CREATE_KASPI_PAYMENT, { input: { shopId: SHOP, amount: 88, phone: '77015211545' } });
+    const { id, externalId } = created.data.createKaspiPayment.payment;
+    await live.goto(`${gw.url}/admin/payments/${id}`);
+    const summary = live.getByTestId('summary');
+    const status = live.getByRole('status');
+    await expect.poll(() => summary.innerText(), { timeout: UI_TIMEOUT }).toContain('Waiting');
+    await expect.poll(() => status.innerText(), { timeout: UI_TIMEOUT }).toBe('Live');
+
+    down = true;
+    await Promise.all(sockets.map((socket) => socket.close({ code: 1012, reason: 'the gateway is restarting' })));
+    await expect.poll(() => status.innerText(), { timeout: UI_TIMEOUT }).toBe('Reconnecting…');
+    await sandbox.confirm(externalId);
+    await expect
+      .poll(async () => (await gw.gql(PAYMENT, { id })).data.payment.status, { timeout: UI_TIMEOUT })
+      .toBe('PROCESSED');
+    // Committed while the console could not hear it: the page still shows what it last heard.
+    expect(await summary.innerText()).toContain('Waiting');
+
+    down = false;
+    await expect.poll(() => status.innerText(), { timeout: 30_000 }).toBe('Live');
+    await expect.poll(() => summary.innerText(), { timeout: UI_TIMEOUT }).toContain('Processed');
+    await live.close();
   });
 
   it('revokes the viewer key on the API keys page, after which a console open with it asks for a key again', async () => {
