@@ -53,6 +53,37 @@ export function Field({ label, children, hint, className }: { label: string; chi
   );
 }
 
+/**
+ * A choice among fixed values, each shown by its label. With `anyLabel`, an empty choice comes first
+ * and stands for "any" (a filter that is not set).
+ */
+export function Choice<V extends string>({
+  id,
+  value,
+  values,
+  label,
+  onChange,
+  anyLabel,
+}: {
+  id?: string;
+  value: V | '';
+  values: readonly V[];
+  label: (value: V) => string;
+  onChange: (value: V | '') => void;
+  anyLabel?: string;
+}) {
+  return (
+    <select id={id} value={value} onChange={(event) => onChange(event.target.value as V | '')}>
+      {anyLabel !== undefined && <option value="">{anyLabel}</option>}
+      {values.map((choice) => (
+        <option key={choice} value={choice}>
+          {label(choice)}
+        </option>
+      ))}
+    </select>
+  );
+}
+
 /** A list page's title, and its one "add" button where the caller may act (no `onAdd`: no button). */
 export function PageHeading({ title, addLabel, onAdd }: { title: string; addLabel: string; onAdd?: () => void }) {
   return (

@@ -1,7 +1,7 @@
 import { readFragment } from 'gql.tada';
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { DateTime, Field, LoadState, MutationErrors, PageHeading, SecretOnce } from '../../components/common';
+import { Choice, DateTime, Field, LoadState, MutationErrors, PageHeading, SecretOnce } from '../../components/common';
 import { useLanguage } from '../../i18n';
 import { ApiKeys, CreateApiKey, KeyRow, RevokeApiKey } from './queries';
 
@@ -111,13 +111,7 @@ function KeyForm({ onCreated, onCancel }: { onCreated(label: string, secret: str
         <input value={label} onChange={(event) => setLabel(event.target.value)} required maxLength={100} placeholder="main-backend" />
       </Field>
       <Field label={t.apiKeys.role}>
-        <select value={role} onChange={(event) => setRole(event.target.value as (typeof ROLES)[number])}>
-          {ROLES.map((value) => (
-            <option key={value} value={value}>
-              {t.roles[value]}
-            </option>
-          ))}
-        </select>
+        <Choice value={role} values={ROLES} label={(value) => t.roles[value]} onChange={(value) => value && setRole(value)} />
       </Field>
       <Field label={t.apiKeys.shops} hint={t.webhooks.shopsHint}>
         <input value={shops} onChange={(event) => setShops(event.target.value)} inputMode="numeric" />

@@ -1,7 +1,7 @@
 import type { ResultOf } from 'gql.tada';
 import { useEffect, useState } from 'react';
 import { useClient, useQuery } from 'urql';
-import { DateTime, Field, LoadState, Money, StatusBadge } from '../../components/common';
+import { Choice, DateTime, Field, LoadState, Money, StatusBadge } from '../../components/common';
 import { useLanguage } from '../../i18n';
 import { useRefetchOnChange } from '../../lib/live';
 import { Link } from '../../lib/router';
@@ -52,14 +52,7 @@ export function AuditLogPage() {
           <input inputMode="numeric" value={shop} onChange={(event) => setShop(event.target.value)} size={6} />
         </Field>
         <Field label={t.auditLog.operation}>
-          <select value={operation} onChange={(event) => setOperation(event.target.value)}>
-            <option value="">{t.common.all}</option>
-            {OPERATIONS.map((value) => (
-              <option key={value} value={value}>
-                {t.operations[value]}
-              </option>
-            ))}
-          </select>
+          <Choice value={operation} values={OPERATIONS} label={(value) => t.operations[value]} onChange={setOperation} anyLabel={t.common.all} />
         </Field>
         <Field label={t.auditLog.id} className="grow">
           <input type="search" value={id} placeholder={t.auditLog.idPlaceholder} onChange={(event) => setId(event.target.value)} />

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
 import { useMutation, useQuery } from 'urql';
-import { Field, LoadState, MutationErrors } from '../../components/common';
+import { Choice, Field, LoadState, MutationErrors } from '../../components/common';
 import { useLanguage } from '../../i18n';
 import { useRouter } from '../../lib/router';
 import { ActiveShops, CreatePayment } from './queries';
@@ -70,13 +70,7 @@ export function NewPaymentPage() {
               <input inputMode="decimal" value={amount} onChange={(event) => setAmount(event.target.value)} required placeholder="1500" />
             </Field>
             <Field label={t.newPayment.method}>
-              <select value={method} onChange={(event) => setMethod(event.target.value as Method)}>
-                {methods.map((value) => (
-                  <option key={value} value={value}>
-                    {t.methods[value]}
-                  </option>
-                ))}
-              </select>
+              <Choice value={method} values={methods} label={(value) => t.methods[value]} onChange={(value) => value && setMethod(value)} />
             </Field>
             <Field label={t.newPayment.phone}>
               <input

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { useQuery } from 'urql';
-import { DateTime, Field, LoadState, Money, StatusBadge } from '../../components/common';
+import { Choice, DateTime, Field, LoadState, Money, StatusBadge } from '../../components/common';
 import { readFragment, type VariablesOf } from 'gql.tada';
 import { useLanguage } from '../../i18n';
 import { startOfLocalDay } from '../../lib/format';
@@ -45,27 +45,13 @@ export function PaymentsPage() {
       <h1>{t.payments.title}</h1>
       <form className="filters" onSubmit={(event) => event.preventDefault()}>
         <Field label={t.payments.status}>
-          <select value={status} onChange={(event) => narrow(setStatus)(event.target.value)}>
-            <option value="">{t.common.all}</option>
-            {STATUSES.map((value) => (
-              <option key={value} value={value}>
-                {t.status[value]}
-              </option>
-            ))}
-          </select>
+          <Choice value={status} values={STATUSES} label={(value) => t.status[value]} onChange={narrow(setStatus)} anyLabel={t.common.all} />
         </Field>
         <Field label={t.payments.shop}>
           <input inputMode="numeric" value={shop} onChange={(event) => narrow(setShop)(event.target.value)} size={6} />
         </Field>
         <Field label={t.payments.method}>
-          <select value={method} onChange={(event) => narrow(setMethod)(event.target.value)}>
-            <option value="">{t.common.all}</option>
-            {METHODS.map((value) => (
-              <option key={value} value={value}>
-                {t.methods[value]}
-              </option>
-            ))}
-          </select>
+          <Choice value={method} values={METHODS} label={(value) => t.methods[value]} onChange={narrow(setMethod)} anyLabel={t.common.all} />
         </Field>
         <Field label={t.payments.from}>
           <input type="date" value={from} onChange={(event) => narrow(setFrom)(event.target.value)} />
