@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { tengeToTiyn } from '../domain/money';
-import type { PaymentStatus } from '../domain/payment-status';
+import { PaymentStatus } from '../domain/payment-status';
 
 /**
  * Values every provider's answers and settings carry alike, read one way for all of them.
@@ -40,9 +40,13 @@ export function parseProviderBaseUrl(baseUrl: string, name: string, configuratio
 export interface ProviderStatusWords<W extends string> {
   /** Every word the provider is known to send. */
   words: readonly W[];
-  /** Whether a word is one of them; a word that is not is the caller's to treat as unknown. */
-  knows(word: string): word is W;
   meaning(word: W): PaymentStatus;
+  /**
+   * Our status for any word. A word the provider is not known to send is WAITING with
+   * `recognised: false`, never a guessed outcome: guessing a failure could make the merchant ship
+   * nothing for a payment that went through.
+   */
+  read(word: string): { status: PaymentStatus; recognised: boolean };
 }
 
 /** A word of a provider's vocabulary. */
@@ -58,7 +62,10 @@ export function providerStatusWords<const W extends string>(
   }
   return {
     words: [...meanings.keys()] as W[],
-    knows: (word: string): word is W => meanings.has(word),
     meaning: (word: W) => meanings.get(word) as PaymentStatus,
+    read: (word: string) => {
+      const status = meanings.get(word);
+      return status === undefined ? { status: PaymentStatus.WAITING, recognised: false } : { status, recognised: true };
+    },
   };
 }

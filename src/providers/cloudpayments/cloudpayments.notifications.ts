@@ -64,8 +64,7 @@ export const cloudPaymentsNotifications: ProviderNotifications = {
 function eventOf(type: CloudPaymentsNotificationType, fields: CloudPaymentsNotificationFields): NotificationReading['event'] {
   const state = (word: string) => ({
     providerStatus: describeProviderStatus(word, fields.ReasonCode, fields.Reason),
-    status: CLOUDPAYMENTS_STATUS_WORDS.meaning(CLOUDPAYMENTS_STATUS_WORDS.knows(word) ? word : 'Created'),
-    recognised: CLOUDPAYMENTS_STATUS_WORDS.knows(word),
+    ...CLOUDPAYMENTS_STATUS_WORDS.read(word),
     providerTransactionId: fields.TransactionId,
   });
   switch (type) {

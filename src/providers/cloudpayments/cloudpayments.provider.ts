@@ -157,8 +157,7 @@ export function toPaymentState(answer: TransactionAnswer, externalId: string | n
     providerStatus: describeProviderStatus(word, transaction.ReasonCode, transaction.Reason),
     providerTransactionId: transaction.TransactionId,
   };
-  if (!CLOUDPAYMENTS_STATUS_WORDS.knows(word)) return { ...base, status: CLOUDPAYMENTS_STATUS_WORDS.meaning('Created'), recognised: false };
-  return { ...base, status: CLOUDPAYMENTS_STATUS_WORDS.meaning(word), recognised: true };
+  return { ...base, ...CLOUDPAYMENTS_STATUS_WORDS.read(word) };
 }
 
 export function createCloudPaymentsProvider(settings: CloudPaymentsProviderSettings): CloudPaymentsProvider {

@@ -30,16 +30,9 @@ export const KASPI_STATUS_AFTER_CREATE: KaspiStatus = 'RemotePaymentCreated';
 /** Kaspi's word for a QR code or a payment link that nobody has opened yet. */
 export const KASPI_STATUS_AFTER_QR_CREATE: KaspiStatus = 'QrTokenCreated';
 
-/**
- * Builds our view of a payment from Kaspi's word. A word we do not know is reported as WAITING
- * with `recognised: false`: never FAILED, because guessing a failure could make the merchant
- * ship nothing for a payment that went through.
- */
+/** Builds our view of a payment from Kaspi's word (a word we do not know is not guessed at). */
 export function toPaymentState(externalId: string, providerStatus: string): ProviderPaymentState {
-  if (!KASPI_STATUS_WORDS.knows(providerStatus)) {
-    return { externalId, providerStatus, status: PaymentStatus.WAITING, recognised: false };
-  }
-  return { externalId, providerStatus, status: KASPI_STATUS_WORDS.meaning(providerStatus), recognised: true };
+  return { externalId, providerStatus, ...KASPI_STATUS_WORDS.read(providerStatus) };
 }
 
 /** What Kaspi said, with its QR code or link, about how long it takes the payment and how to poll it. */
