@@ -44,17 +44,11 @@ export class WebhookDispatcher {
   private readonly attempts = new Set<Promise<void>>();
   /** Passes: at the poll, or sooner when events wait behind a gap in the outbox, or when woken. */
   private readonly passes = new RepeatingPass(
-    async () => {
-      this.fanoutRetryInMs = null;
-      await this.runPass();
-      return Math.min(this.options.settings.pollMs, this.fanoutRetryInMs ?? Infinity);
-    },
+    () => this.runPass(),
     () => this.options.settings.pollMs,
     (error) => this.logger.error({ err: error }, 'webhook pass failed'),
   );
   private unsubscribe: (() => void) | null = null;
-  /** Events held back behind a gap in the outbox: when to read it again, sooner than the poll. */
-  private fanoutRetryInMs: number | null = null;
 
   constructor(
     private readonly em: EntityManager,
@@ -93,21 +87,19 @@ export class WebhookDispatcher {
     this.unsubscribe = this.outbox.onWake(() => this.wake());
   }
 
-  private async runPass(): Promise<void> {
-    await this.fanOutAll();
+  /** @returns when the next pass is due. */
+  private async runPass(): Promise<number> {
+    const retryInMs = await this.fanOutAll();
     await this.claimAndSend();
+    return Math.min(this.options.settings.pollMs, retryInMs ?? Infinity);
   }
 
-  private async fanOutAll(): Promise<number> {
-    let total = 0;
+  /** @returns for events held back behind a gap in the outbox, when to read it again (sooner than the poll). */
+  private async fanOutAll(): Promise<number | null> {
     for (;;) {
       const batch = await this.fanout.runOnce();
-      if (!batch) return total;
-      total += batch.events;
-      if (!batch.more) {
-        this.fanoutRetryInMs = batch.retryInMs;
-        return total;
-      }
+      if (!batch) return null;
+      if (!batch.more) return batch.retryInMs;
     }
   }
 
